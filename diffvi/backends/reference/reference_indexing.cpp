@@ -1,0 +1,81 @@
+// Reference backend: index_select, gather and scatter_add. Each walks one shape with the stride
+// along `axis` zeroed for the indexed buffer, then adds index * stride itself.
+#include <string>
+
+#include "diffvi/backends/reference/reference_backend.h"
+#include "diffvi/backends/reference/strided_loop.h"
+
+namespace diffvi {
+
+using strided::for_each_offset;
+
+namespace {
+
+// Splits `strides` into (strides with `axis` zeroed, stride along `axis`). A rank-0 buffer is
+// indexed as if 1-D of length 1 (PyTorch allows dim 0 there), so its only valid index is 0.
+struct AxisSplit {
+  Strides rest;
+  int64_t step;
+};
+AxisSplit split_axis(const Strides& strides, int64_t axis) {
+  if (strides.empty()) return {strides, 0};
+  return {strided::with_zero_stride(strides, axis), strides[static_cast<size_t>(axis)]};
+}
+
+}  // namespace
+
+void ReferenceBackend::index_select(const Buf& dst, const Buf& src, int64_t axis,
+                                    const Buf& index) {
+  strided::require_index("index_select", index);
+  // index is 1-D; seen from dst's shape it varies along `axis` only.
+  Strides index_strides(dst.shape.size(), 0);
+  if (!index_strides.empty() && index.ndim() == 1) {
+    index_strides[static_cast<size_t>(axis)] = index.strides[0];
+  }
+  const auto [src_strides, src_step] = split_axis(src.strides, axis);
+  const int64_t* idx = index.ptr<int64_t>();
+  visit_dtype(dst.dtype, [&](auto t) {
+    using T = decltype(t);
+    T* out = dst.ptr<T>();
+    const T* in = src.ptr<T>();
+    for_each_offset(
+        dst.shape,
+        [&](int64_t od, int64_t os, int64_t oi) { out[od] = in[os + idx[oi] * src_step]; },
+        dst.strides, src_strides, index_strides);
+  });
+}
+
+void ReferenceBackend::gather(const Buf& dst, const Buf& src, int64_t axis, const Buf& index) {
+  strided::require_index("gather", index);
+  // src may be larger than index in the other dims; index positions address it directly.
+  const auto [src_strides, src_step] = split_axis(src.strides, axis);
+  const int64_t* idx = index.ptr<int64_t>();
+  visit_dtype(dst.dtype, [&](auto t) {
+    using T = decltype(t);
+    T* out = dst.ptr<T>();
+    const T* in = src.ptr<T>();
+    for_each_offset(
+        dst.shape,
+        [&](int64_t od, int64_t oi, int64_t os) { out[od] = in[os + idx[oi] * src_step]; },
+        dst.strides, index.strides, src_strides);
+  });
+}
+
+void ReferenceBackend::scatter_add(const Buf& dst, int64_t axis, const Buf& index,
+                                   const Buf& src) {
+  strided::require_index("scatter_add", index);
+  const auto [dst_strides, dst_step] = split_axis(dst.strides, axis);
+  const int64_t* idx = index.ptr<int64_t>();
+  visit_dtype(dst.dtype, [&](auto t) {
+    using T = decltype(t);
+    T* out = dst.ptr<T>();
+    const T* in = src.ptr<T>();
+    // Row-major over src, one add at a time: the order other backends' sums are judged by.
+    for_each_offset(
+        src.shape,
+        [&](int64_t os, int64_t oi, int64_t od) { out[od + idx[oi] * dst_step] += in[os]; },
+        src.strides, index.strides, dst_strides);
+  });
+}
+
+}  // namespace diffvi
