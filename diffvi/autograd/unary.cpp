@@ -1,0 +1,136 @@
+// Unary ops: forward through one kernel, backward through the fused unary_backward kernel
+// (dx = dy * f'(x)) so no op needs hand-composed derivative graphs. Under create_graph the
+// derivative is composed from differentiable ops instead, so higher derivatives exist.
+#include <cmath>
+#include <limits>
+
+#include "diffvi/autograd/ops.h"
+
+namespace diffvi {
+namespace {
+
+// d/dx f(x) as a differentiable expression, for create_graph (second derivatives).
+Tensor derivative_expr(UnaryOp op, const Tensor& x, const Tensor& y, double a) {
+  switch (op) {
+    case UnaryOp::neg: return full_like(x, -1.0);
+    case UnaryOp::exp: return y;
+    case UnaryOp::log: return reciprocal(x);
+    case UnaryOp::log1p: return reciprocal(add(x, 1.0));
+    case UnaryOp::expm1: return add(y, 1.0);
+    case UnaryOp::sqrt: return div(full_like(x, 0.5), y);
+    case UnaryOp::rsqrt: return mul(pow(x, -1.5), -0.5);
+    case UnaryOp::square: return mul(x, 2.0);
+    case UnaryOp::reciprocal: return neg(square(y));
+    case UnaryOp::sin: return cos(x);
+    case UnaryOp::cos: return neg(sin(x));
+    case UnaryOp::tanh: return rsub(1.0, square(y));
+    case UnaryOp::sigmoid: return mul(y, rsub(1.0, y));
+    case UnaryOp::softplus: return sigmoid(x);
+    case UnaryOp::silu: {
+      Tensor s = sigmoid(x);
+      return mul(s, add(mul(x, rsub(1.0, s)), 1.0));
+    }
+    case UnaryOp::erf: return mul(exp(neg(square(x))), 2.0 / std::sqrt(M_PI));
+    case UnaryOp::gelu_erf: {
+      Tensor cdf = mul(add(erf(mul(x, M_SQRT1_2)), 1.0), 0.5);
+      Tensor pdf = mul(exp(mul(square(x), -0.5)), 1.0 / std::sqrt(2 * M_PI));
+      return add(cdf, mul(x, pdf));
+    }
+    case UnaryOp::pow_scalar: return mul(pow(x, a - 1.0), a);
+    case UnaryOp::mul_scalar: return full_like(x, a);
+    case UnaryOp::add_scalar: return ones_like(x);
+    case UnaryOp::rsub_scalar: return full_like(x, -1.0);
+    case UnaryOp::rdiv_scalar: return div(neg(y), x);
+    default: {
+      // Piecewise-linear ops (abs, relu, clamp, sign, gelu_tanh): the first derivative has no
+      // useful second derivative, so a constant (detached) slope is exact almost everywhere.
+      NoGradGuard no_grad;
+      return raw::unary_backward(op, x, ones_like(x), a, 0);
+    }
+  }
+}
+
+Tensor unary_op(UnaryOp op, const Tensor& x, double a = 0, double b = 0) {
+  Tensor out = raw::unary(op, x, a, b);
+  if (!needs_grad({&x})) return record(unary_name(op), out, {}, nullptr);
+  return record(unary_name(op), out, {x},
+                [op, a, b](const Tensor& g, const Tensor& y) -> std::vector<Tensor> {
+                  const Node* node = static_cast<const Node*>(y.grad_fn().get());
+                  const Tensor& x = node->inputs[0];
+                  if (grad_enabled() && op != UnaryOp::gelu_tanh && op != UnaryOp::clamp) {
+                    return {mul(g, derivative_expr(op, x, y, a))};
+                  }
+                  return {raw::unary_backward(op, x, g, a, b)};
+                });
+}
+
+}  // namespace
+
+Tensor neg(const Tensor& x) { return unary_op(UnaryOp::neg, x); }
+Tensor exp(const Tensor& x) { return unary_op(UnaryOp::exp, x); }
+Tensor log(const Tensor& x) { return unary_op(UnaryOp::log, x); }
+Tensor log1p(const Tensor& x) { return unary_op(UnaryOp::log1p, x); }
+Tensor expm1(const Tensor& x) { return unary_op(UnaryOp::expm1, x); }
+Tensor sqrt(const Tensor& x) { return unary_op(UnaryOp::sqrt, x); }
+Tensor rsqrt(const Tensor& x) { return unary_op(UnaryOp::rsqrt, x); }
+Tensor square(const Tensor& x) { return unary_op(UnaryOp::square, x); }
+Tensor reciprocal(const Tensor& x) { return unary_op(UnaryOp::reciprocal, x); }
+Tensor abs(const Tensor& x) { return unary_op(UnaryOp::abs, x); }
+Tensor sign(const Tensor& x) { return unary_op(UnaryOp::sign, x); }
+Tensor sin(const Tensor& x) { return unary_op(UnaryOp::sin, x); }
+Tensor cos(const Tensor& x) { return unary_op(UnaryOp::cos, x); }
+Tensor tanh(const Tensor& x) { return unary_op(UnaryOp::tanh, x); }
+Tensor sigmoid(const Tensor& x) { return unary_op(UnaryOp::sigmoid, x); }
+Tensor softplus(const Tensor& x) { return unary_op(UnaryOp::softplus, x); }
+Tensor relu(const Tensor& x) { return unary_op(UnaryOp::relu, x); }
+Tensor gelu(const Tensor& x, GeluApprox approx) {
+  return unary_op(approx == GeluApprox::tanh ? UnaryOp::gelu_tanh : UnaryOp::gelu_erf, x);
+}
+Tensor silu(const Tensor& x) { return unary_op(UnaryOp::silu, x); }
+Tensor erf(const Tensor& x) { return unary_op(UnaryOp::erf, x); }
+Tensor pow(const Tensor& x, double exponent) {
+  if (exponent == 1.0) return unary_op(UnaryOp::identity, x);
+  if (exponent == 2.0) return square(x);
+  return unary_op(UnaryOp::pow_scalar, x, exponent);
+}
+Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max) {
+  const double lo = min.value_or(-std::numeric_limits<double>::infinity());
+  const double hi = max.value_or(std::numeric_limits<double>::infinity());
+  if (lo > hi) {
+    throw ValueError("clamp: min " + std::to_string(lo) + " > max " + std::to_string(hi));
+  }
+  return unary_op(UnaryOp::clamp, x, lo, hi);
+}
+
+Tensor activation(const Tensor& x, Activation act) {
+  switch (act) {
+    case Activation::none: return x;
+    case Activation::relu: return relu(x);
+    case Activation::gelu_erf: return gelu(x);
+    case Activation::gelu_tanh: return gelu(x, GeluApprox::tanh);
+    case Activation::silu: return silu(x);
+    case Activation::tanh: return tanh(x);
+    case Activation::sigmoid: return sigmoid(x);
+  }
+  return x;
+}
+
+// Scalar arithmetic lives here too: it is unary in the tensor.
+Tensor add(const Tensor& x, double y) { return unary_op(UnaryOp::add_scalar, x, y); }
+Tensor sub(const Tensor& x, double y) { return unary_op(UnaryOp::add_scalar, x, -y); }
+Tensor mul(const Tensor& x, double y) { return unary_op(UnaryOp::mul_scalar, x, y); }
+Tensor div(const Tensor& x, double y) { return unary_op(UnaryOp::mul_scalar, x, 1.0 / y); }
+Tensor rsub(double x, const Tensor& y) { return unary_op(UnaryOp::rsub_scalar, y, x); }
+Tensor rdiv(double x, const Tensor& y) { return unary_op(UnaryOp::rdiv_scalar, y, x); }
+
+Tensor operator-(const Tensor& x) { return neg(x); }
+Tensor operator+(const Tensor& x, double y) { return add(x, y); }
+Tensor operator-(const Tensor& x, double y) { return sub(x, y); }
+Tensor operator*(const Tensor& x, double y) { return mul(x, y); }
+Tensor operator/(const Tensor& x, double y) { return div(x, y); }
+Tensor operator+(double x, const Tensor& y) { return add(y, x); }
+Tensor operator-(double x, const Tensor& y) { return rsub(x, y); }
+Tensor operator*(double x, const Tensor& y) { return mul(y, x); }
+Tensor operator/(double x, const Tensor& y) { return rdiv(x, y); }
+
+}  // namespace diffvi
