@@ -39,12 +39,13 @@ void ReferenceBackend::fill(const Buf& dst, double value) {
     using T = decltype(t);
     const T v = strided::convert<T>(value);
     T* out = dst.ptr<T>();
-    for_each_offset(dst.shape, [&](int64_t o) { out[o] = v; }, dst.strides);
+    for_each_offset(
+        dst.shape, [&](int64_t o) { out[o] = v; }, dst.strides);
   });
 }
 
-void ReferenceBackend::random(const Buf& dst, Distribution dist, double a, double b,
-                              uint64_t seed, uint64_t offset) {
+void ReferenceBackend::random(const Buf& dst, Distribution dist, double a, double b, uint64_t seed,
+                              uint64_t offset) {
   strided::require_floating("random", dst.dtype);
   visit_floating(dst.dtype, [&](auto t) {
     using T = decltype(t);

@@ -32,7 +32,9 @@ void ReferenceBackend::index_select(const Buf& dst, const Buf& src, int64_t axis
   if (!index_strides.empty() && index.ndim() == 1) {
     index_strides[static_cast<size_t>(axis)] = index.strides[0];
   }
-  const auto [src_strides, src_step] = split_axis(src.strides, axis);
+  const AxisSplit src_split = split_axis(src.strides, axis);
+  const Strides& src_strides = src_split.rest;
+  const int64_t src_step = src_split.step;
   const int64_t* idx = index.ptr<int64_t>();
   visit_dtype(dst.dtype, [&](auto t) {
     using T = decltype(t);
@@ -48,7 +50,9 @@ void ReferenceBackend::index_select(const Buf& dst, const Buf& src, int64_t axis
 void ReferenceBackend::gather(const Buf& dst, const Buf& src, int64_t axis, const Buf& index) {
   strided::require_index("gather", index);
   // src may be larger than index in the other dims; index positions address it directly.
-  const auto [src_strides, src_step] = split_axis(src.strides, axis);
+  const AxisSplit src_split = split_axis(src.strides, axis);
+  const Strides& src_strides = src_split.rest;
+  const int64_t src_step = src_split.step;
   const int64_t* idx = index.ptr<int64_t>();
   visit_dtype(dst.dtype, [&](auto t) {
     using T = decltype(t);
@@ -61,10 +65,11 @@ void ReferenceBackend::gather(const Buf& dst, const Buf& src, int64_t axis, cons
   });
 }
 
-void ReferenceBackend::scatter_add(const Buf& dst, int64_t axis, const Buf& index,
-                                   const Buf& src) {
+void ReferenceBackend::scatter_add(const Buf& dst, int64_t axis, const Buf& index, const Buf& src) {
   strided::require_index("scatter_add", index);
-  const auto [dst_strides, dst_step] = split_axis(dst.strides, axis);
+  const AxisSplit dst_split = split_axis(dst.strides, axis);
+  const Strides& dst_strides = dst_split.rest;
+  const int64_t dst_step = dst_split.step;
   const int64_t* idx = index.ptr<int64_t>();
   visit_dtype(dst.dtype, [&](auto t) {
     using T = decltype(t);

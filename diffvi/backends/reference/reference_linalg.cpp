@@ -37,13 +37,20 @@ MatView mat_view(const Buf& b, bool transposed, const char* kernel, const char* 
 
 UnaryOp activation_op(Activation act) {
   switch (act) {
-    case Activation::none: return UnaryOp::identity;
-    case Activation::relu: return UnaryOp::relu;
-    case Activation::gelu_erf: return UnaryOp::gelu_erf;
-    case Activation::gelu_tanh: return UnaryOp::gelu_tanh;
-    case Activation::silu: return UnaryOp::silu;
-    case Activation::tanh: return UnaryOp::tanh;
-    case Activation::sigmoid: return UnaryOp::sigmoid;
+    case Activation::none:
+      return UnaryOp::identity;
+    case Activation::relu:
+      return UnaryOp::relu;
+    case Activation::gelu_erf:
+      return UnaryOp::gelu_erf;
+    case Activation::gelu_tanh:
+      return UnaryOp::gelu_tanh;
+    case Activation::silu:
+      return UnaryOp::silu;
+    case Activation::tanh:
+      return UnaryOp::tanh;
+    case Activation::sigmoid:
+      return UnaryOp::sigmoid;
   }
   return UnaryOp::identity;
 }
@@ -58,9 +65,9 @@ void ReferenceBackend::matmul(const Buf& dst, const Buf& x, const Buf& w, bool t
   const MatView c = mat_view(dst, false, "matmul", "dst");
   if (a.cols != b.rows || a.rows != c.rows || b.cols != c.cols ||
       (a.batch != 1 && a.batch != c.batch) || (b.batch != 1 && b.batch != c.batch)) {
-    throw ShapeError("reference backend: matmul of " + shape_str(x.shape) +
-                     (trans_x ? "ᵀ" : "") + " by " + shape_str(w.shape) + (trans_w ? "ᵀ" : "") +
-                     " into " + shape_str(dst.shape));
+    throw ShapeError("reference backend: matmul of " + shape_str(x.shape) + (trans_x ? "ᵀ" : "") +
+                     " by " + shape_str(w.shape) + (trans_w ? "ᵀ" : "") + " into " +
+                     shape_str(dst.shape));
   }
   const int64_t k_dim = a.cols;
   visit_floating(x.dtype, [&](auto t) {
@@ -89,10 +96,9 @@ void ReferenceBackend::linear(const Buf& dst, const Buf& x, const Buf& w, const 
   if (x.ndim() != 2 || w.ndim() != 2 || dst.ndim() != 2 || x.shape[1] != w.shape[1] ||
       dst.shape[0] != x.shape[0] || dst.shape[1] != w.shape[0] ||
       (bias != nullptr && bias->numel() != w.shape[0])) {
-    throw ShapeError("reference backend: linear of " + shape_str(x.shape) + " by " +
-                     shape_str(w.shape) + "ᵀ" +
-                     (bias ? " + " + shape_str(bias->shape) : std::string()) + " into " +
-                     shape_str(dst.shape));
+    throw ShapeError(
+        "reference backend: linear of " + shape_str(x.shape) + " by " + shape_str(w.shape) + "ᵀ" +
+        (bias ? " + " + shape_str(bias->shape) : std::string()) + " into " + shape_str(dst.shape));
   }
   const int64_t m = x.shape[0], n = w.shape[0], k_dim = x.shape[1];
   const UnaryOp op = activation_op(act);

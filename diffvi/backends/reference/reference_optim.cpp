@@ -33,8 +33,8 @@ void ReferenceBackend::adamw(std::span<const AdamWSlot> slots, const AdamWConfig
       };
       const Shape& shape = s.param.shape;
       if (s.grad.shape == shape && s.exp_avg.shape == shape && s.exp_avg_sq.shape == shape) {
-        strided::for_each_offset(shape, update, s.param.strides, s.grad.strides,
-                                 s.exp_avg.strides, s.exp_avg_sq.strides);
+        strided::for_each_offset(shape, update, s.param.strides, s.grad.strides, s.exp_avg.strides,
+                                 s.exp_avg_sq.strides);
         return;
       }
       // The contract only promises equal numel; pair elements in row-major order.

@@ -15,10 +15,14 @@ namespace {
 
 const char* reduce_name(ReduceOp op) {
   switch (op) {
-    case ReduceOp::sum: return "sum";
-    case ReduceOp::max: return "max";
-    case ReduceOp::min: return "min";
-    case ReduceOp::logsumexp: return "logsumexp";
+    case ReduceOp::sum:
+      return "sum";
+    case ReduceOp::max:
+      return "max";
+    case ReduceOp::min:
+      return "min";
+    case ReduceOp::logsumexp:
+      return "logsumexp";
   }
   return "?";
 }
@@ -79,8 +83,7 @@ void ReferenceBackend::reduce(ReduceOp op, const Buf& dst, const Buf& src) {
       case ReduceOp::logsumexp: {
         std::vector<double> peak(n_out, -inf);
         for_each_offset(
-            src.shape,
-            [&](int64_t oa, int64_t os) { peak[oa] = nan_max(peak[oa], in[os]); },
+            src.shape, [&](int64_t oa, int64_t os) { peak[oa] = nan_max(peak[oa], in[os]); },
             acc_strides, src.strides);
         acc.assign(n_out, 0.0);
         // An infinite (or NaN) peak is the answer itself: shifting by it would give inf - inf.
@@ -99,8 +102,8 @@ void ReferenceBackend::reduce(ReduceOp op, const Buf& dst, const Buf& src) {
     T* out = dst.ptr<T>();
     const Strides dst_contig = contiguous_strides(dst.shape);
     for_each_offset(
-        dst.shape, [&](int64_t od, int64_t oa) { out[od] = static_cast<T>(acc[oa]); },
-        dst.strides, dst_contig);
+        dst.shape, [&](int64_t od, int64_t oa) { out[od] = static_cast<T>(acc[oa]); }, dst.strides,
+        dst_contig);
   });
 }
 

@@ -56,7 +56,8 @@ void for_each_offset(const Shape& shape, F&& f, const S&... strides) {
 inline std::vector<int64_t> offsets(const Buf& b) {
   std::vector<int64_t> out;
   out.reserve(static_cast<size_t>(b.numel()));
-  for_each_offset(b.shape, [&](int64_t o) { out.push_back(o); }, b.strides);
+  for_each_offset(
+      b.shape, [&](int64_t o) { out.push_back(o); }, b.strides);
   return out;
 }
 
