@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Shared setup for run.sh and test.sh: Debian packages, configure, build.
+# Source it (it defines functions and sets nothing else) or run it directly to do the default
+# Release setup: `scripts/setup.sh [extra cmake -D options]`.
+
+DIFFVI_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# Every Debian package the build, the tests and the data readers need.
+DIFFVI_DEB_PACKAGES=(
+  build-essential cmake pkg-config
+  libdnnl-dev ocl-icd-opencl-dev opencl-headers
+  libxtensor-dev libxsimd-dev xtl-dev
+  libopenblas-openmp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev libcli11-dev libfmt-dev
+  zlib1g-dev libpng-dev
+  dataset-fashion-mnist
+)
+
+diffvi_log() { printf '[diffvi] %s\n' "$*" >&2; }
+
+# Installs whichever of DIFFVI_DEB_PACKAGES are missing: one apt-get update, one install.
+# A no-op (no network, no root needed) when everything is already there.
+diffvi_install_deps() {
+  local missing=() pkg status
+  for pkg in "${DIFFVI_DEB_PACKAGES[@]}"; do
+    status="$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)"
+    [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
+  done
+  if ((${#missing[@]} == 0)); then
+    return 0
+  fi
+  diffvi_log "installing missing Debian packages: ${missing[*]}"
+  local sudo=()
+  if [[ "$(id -u)" -ne 0 ]]; then
+    if command -v sudo >/dev/null 2>&1; then
+      sudo=(sudo)
+    else
+      diffvi_log "not root and no sudo; install them by hand: apt-get install ${missing[*]}"
+      return 1
+    fi
+  fi
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+# diffvi_configure BUILD_DIR [cmake args...]: configure (or refresh) a build directory.
+diffvi_configure() {
+  local dir="$1"
+  shift
+  diffvi_log "configuring ${dir}"
+  cmake -S "$DIFFVI_ROOT" -B "$DIFFVI_ROOT/$dir" "$@"
+}
+
+# diffvi_build BUILD_DIR [targets...]: build everything, or only the given targets.
+diffvi_build() {
+  local dir="$1"
+  shift
+  local jobs
+  jobs="${DIFFVI_JOBS:-$(nproc)}"
+  local targets=()
+  local t
+  for t in "$@"; do targets+=(--target "$t"); done
+  diffvi_log "building ${dir}${*:+ (}${*}${*:+)} with ${jobs} jobs"
+  cmake --build "$DIFFVI_ROOT/$dir" -j "$jobs" "${targets[@]}"
+}
+
+# The main Release build in build/ (binaries in build/bin/). Extra args go to cmake.
+diffvi_configure_release() {
+  diffvi_configure build -DCMAKE_BUILD_TYPE=Release "$@"
+}
+
+# Run directly: deps + Release configure + full build.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  set -euo pipefail
+  diffvi_install_deps
+  diffvi_configure_release "$@"
+  diffvi_build build
+fi
