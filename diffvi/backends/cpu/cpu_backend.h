@@ -30,6 +30,14 @@ class CpuBackend : public ReferenceBackend {
   void linear(const Buf& dst, const Buf& x, const Buf& w, const Buf* bias,
               Activation act) override;
 
+  // f32 through cached oneDNN convolution primitives; f64 through the reference loops.
+  void conv2d(const Buf& y, const Buf& x, const Buf& w, const Buf* bias,
+              const Conv2dParams& p) override;
+  void conv2d_backward_data(const Buf& dx, const Buf& dy, const Buf& w,
+                            const Conv2dParams& p) override;
+  void conv2d_backward_weights(const Buf& dw, const Buf* dbias, const Buf& x, const Buf& dy,
+                               const Conv2dParams& p) override;
+
   void softmax(const Buf& dst, const Buf& x, bool log) override;
   void softmax_backward(const Buf& dx, const Buf& y, const Buf& dy, bool log) override;
   void layer_norm(const Buf& y, const Buf& mean, const Buf& rstd, const Buf& x,

@@ -20,7 +20,7 @@ dnnl::stream& dnnl_stream();
 using PrimitiveKey = std::vector<int64_t>;
 
 enum class PrimitiveKind : int64_t { matmul = 1, softmax_fwd, softmax_bwd, lnorm_fwd, lnorm_bwd,
-                                     eltwise };
+                                     eltwise, conv_fwd, conv_bwd_data, conv_bwd_weights };
 
 // Returns the cached primitive for `key`, creating it with `make` on first use. An empty
 // primitive (make threw dnnl::error, e.g. an unsupported layout) is cached too, so the caller

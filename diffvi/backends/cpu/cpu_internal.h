@@ -27,6 +27,33 @@ inline bool is_dense(const Buf& b) {
   return true;
 }
 
+// oneDNN reads the OpenMP thread count when it creates and runs a primitive. Small primitives
+// (a 64x64 matmul is ~5 us on one core) gain nothing from a second thread and lose a lot when
+// the team must be woken or a core is busy elsewhere, so they run with one thread: this scope
+// drops the count to 1 while alive (the primitive cache keys on the count, so the single-thread
+// primitive is cached separately).
+class SerialScope {
+ public:
+  explicit SerialScope(bool serial) {
+    if (serial && (saved_ = omp_get_max_threads()) > 1) {
+      omp_set_num_threads(1);
+    } else {
+      saved_ = 0;
+    }
+  }
+  ~SerialScope() {
+    if (saved_ > 0) omp_set_num_threads(saved_);
+  }
+  SerialScope(const SerialScope&) = delete;
+  SerialScope& operator=(const SerialScope&) = delete;
+
+ private:
+  int saved_ = 0;
+};
+
+// Below this many multiply-adds a oneDNN matmul runs on one thread (~40 us of work).
+constexpr int64_t kSerialMatmulMacs = int64_t{1} << 21;
+
 inline bool same_shape(const Buf& a, const Buf& b) { return a.shape == b.shape; }
 
 // Runs f(begin, end) over [0, n): on the calling thread for small n, else split evenly over the

@@ -60,34 +60,37 @@ bool make_plan(const Shape& shape, const std::array<const Strides*, N>& strides,
 template <size_t N, class Seg>
 void run_plan(const LoopPlan<N>& p, Seg&& seg, int64_t threshold) {
   const int64_t row_len = p.shape[p.rank - 1];
-  parallel_for(p.numel, [&](int64_t begin, int64_t end) {
-    std::array<int64_t, kMaxLoopRank> idx{};
-    std::array<int64_t, N> base{};
-    int64_t row = begin / row_len, col = begin % row_len;
-    for (int d = p.rank - 2; d >= 0; --d) {
-      idx[d] = row % p.shape[d];
-      row /= p.shape[d];
-      for (size_t k = 0; k < N; ++k) base[k] += idx[d] * p.strides[k][d];
-    }
-    int64_t remaining = end - begin;
-    for (;;) {
-      const int64_t len = std::min(row_len - col, remaining);
-      std::array<int64_t, N> at;
-      for (size_t k = 0; k < N; ++k) at[k] = base[k] + col * p.inner(k);
-      seg(at, len);
-      remaining -= len;
-      if (remaining == 0) return;
-      col = 0;
-      for (int d = p.rank - 2; d >= 0; --d) {  // odometer over the outer dims
-        if (++idx[d] < p.shape[d]) {
-          for (size_t k = 0; k < N; ++k) base[k] += p.strides[k][d];
-          break;
+  parallel_for(
+      p.numel,
+      [&](int64_t begin, int64_t end) {
+        std::array<int64_t, kMaxLoopRank> idx{};
+        std::array<int64_t, N> base{};
+        int64_t row = begin / row_len, col = begin % row_len;
+        for (int d = p.rank - 2; d >= 0; --d) {
+          idx[d] = row % p.shape[d];
+          row /= p.shape[d];
+          for (size_t k = 0; k < N; ++k) base[k] += idx[d] * p.strides[k][d];
         }
-        for (size_t k = 0; k < N; ++k) base[k] -= (p.shape[d] - 1) * p.strides[k][d];
-        idx[d] = 0;
-      }
-    }
-  }, threshold);
+        int64_t remaining = end - begin;
+        for (;;) {
+          const int64_t len = std::min(row_len - col, remaining);
+          std::array<int64_t, N> at;
+          for (size_t k = 0; k < N; ++k) at[k] = base[k] + col * p.inner(k);
+          seg(at, len);
+          remaining -= len;
+          if (remaining == 0) return;
+          col = 0;
+          for (int d = p.rank - 2; d >= 0; --d) {  // odometer over the outer dims
+            if (++idx[d] < p.shape[d]) {
+              for (size_t k = 0; k < N; ++k) base[k] += p.strides[k][d];
+              break;
+            }
+            for (size_t k = 0; k < N; ++k) base[k] -= (p.shape[d] - 1) * p.strides[k][d];
+            idx[d] = 0;
+          }
+        }
+      },
+      threshold);
 }
 
 // out = f() / f(a) / f(a, b) / f(a, b, c) elementwise. Contiguous and zero-stride (broadcast)
@@ -95,66 +98,78 @@ void run_plan(const LoopPlan<N>& p, Seg&& seg, int64_t threshold) {
 template <class TO, class F>
 void map0(const LoopPlan<1>& p, TO* out, F f, int64_t threshold) {
   const int64_t so = p.inner(0);
-  run_plan(p, [&](const std::array<int64_t, 1>& at, int64_t len) {
-    TO* o = out + at[0];
-    if (so == 1) {
-      for (int64_t i = 0; i < len; ++i) o[i] = f();
-    } else {
-      for (int64_t i = 0; i < len; ++i) o[i * so] = f();
-    }
-  }, threshold);
+  run_plan(
+      p,
+      [&](const std::array<int64_t, 1>& at, int64_t len) {
+        TO* o = out + at[0];
+        if (so == 1) {
+          for (int64_t i = 0; i < len; ++i) o[i] = f();
+        } else {
+          for (int64_t i = 0; i < len; ++i) o[i * so] = f();
+        }
+      },
+      threshold);
 }
 
 template <class TO, class TA, class F>
 void map1(const LoopPlan<2>& p, TO* out, const TA* a, F f, int64_t threshold) {
   const int64_t so = p.inner(0), sa = p.inner(1);
-  run_plan(p, [&](const std::array<int64_t, 2>& at, int64_t len) {
-    TO* o = out + at[0];
-    const TA* pa = a + at[1];
-    if (so == 1 && sa == 1) {
-      for (int64_t i = 0; i < len; ++i) o[i] = f(pa[i]);
-    } else {
-      for (int64_t i = 0; i < len; ++i) o[i * so] = f(pa[i * sa]);
-    }
-  }, threshold);
+  run_plan(
+      p,
+      [&](const std::array<int64_t, 2>& at, int64_t len) {
+        TO* o = out + at[0];
+        const TA* pa = a + at[1];
+        if (so == 1 && sa == 1) {
+          for (int64_t i = 0; i < len; ++i) o[i] = f(pa[i]);
+        } else {
+          for (int64_t i = 0; i < len; ++i) o[i * so] = f(pa[i * sa]);
+        }
+      },
+      threshold);
 }
 
 template <class T, class F>
 void map2(const LoopPlan<3>& p, T* out, const T* a, const T* b, F f, int64_t threshold) {
   const int64_t so = p.inner(0), sa = p.inner(1), sb = p.inner(2);
-  run_plan(p, [&](const std::array<int64_t, 3>& at, int64_t len) {
-    T* o = out + at[0];
-    const T* pa = a + at[1];
-    const T* pb = b + at[2];
-    if (so == 1 && sa == 1 && sb == 1) {
-      for (int64_t i = 0; i < len; ++i) o[i] = f(pa[i], pb[i]);
-    } else if (so == 1 && sa == 1 && sb == 0) {
-      const T vb = pb[0];
-      for (int64_t i = 0; i < len; ++i) o[i] = f(pa[i], vb);
-    } else if (so == 1 && sa == 0 && sb == 1) {
-      const T va = pa[0];
-      for (int64_t i = 0; i < len; ++i) o[i] = f(va, pb[i]);
-    } else {
-      for (int64_t i = 0; i < len; ++i) o[i * so] = f(pa[i * sa], pb[i * sb]);
-    }
-  }, threshold);
+  run_plan(
+      p,
+      [&](const std::array<int64_t, 3>& at, int64_t len) {
+        T* o = out + at[0];
+        const T* pa = a + at[1];
+        const T* pb = b + at[2];
+        if (so == 1 && sa == 1 && sb == 1) {
+          for (int64_t i = 0; i < len; ++i) o[i] = f(pa[i], pb[i]);
+        } else if (so == 1 && sa == 1 && sb == 0) {
+          const T vb = pb[0];
+          for (int64_t i = 0; i < len; ++i) o[i] = f(pa[i], vb);
+        } else if (so == 1 && sa == 0 && sb == 1) {
+          const T va = pa[0];
+          for (int64_t i = 0; i < len; ++i) o[i] = f(va, pb[i]);
+        } else {
+          for (int64_t i = 0; i < len; ++i) o[i * so] = f(pa[i * sa], pb[i * sb]);
+        }
+      },
+      threshold);
 }
 
 template <class T, class F>
 void map3(const LoopPlan<4>& p, T* out, const T* a, const T* b, const T* c, F f,
           int64_t threshold) {
   const int64_t so = p.inner(0), sa = p.inner(1), sb = p.inner(2), sc = p.inner(3);
-  run_plan(p, [&](const std::array<int64_t, 4>& at, int64_t len) {
-    T* o = out + at[0];
-    const T* pa = a + at[1];
-    const T* pb = b + at[2];
-    const T* pc = c + at[3];
-    if (so == 1 && sa == 1 && sb == 1 && sc == 1) {
-      for (int64_t i = 0; i < len; ++i) o[i] = f(pa[i], pb[i], pc[i]);
-    } else {
-      for (int64_t i = 0; i < len; ++i) o[i * so] = f(pa[i * sa], pb[i * sb], pc[i * sc]);
-    }
-  }, threshold);
+  run_plan(
+      p,
+      [&](const std::array<int64_t, 4>& at, int64_t len) {
+        T* o = out + at[0];
+        const T* pa = a + at[1];
+        const T* pb = b + at[2];
+        const T* pc = c + at[3];
+        if (so == 1 && sa == 1 && sb == 1 && sc == 1) {
+          for (int64_t i = 0; i < len; ++i) o[i] = f(pa[i], pb[i], pc[i]);
+        } else {
+          for (int64_t i = 0; i < len; ++i) o[i * so] = f(pa[i * sa], pb[i * sb], pc[i * sc]);
+        }
+      },
+      threshold);
 }
 
 }  // namespace diffvi::cpu

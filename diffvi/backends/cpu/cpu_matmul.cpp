@@ -35,9 +35,15 @@ MatView view_of(const Buf& b, bool trans) {
   if (v.rows == 1 && v.cols == 1) {
     v.row_stride = v.col_stride = 1;
   } else if (v.cols == 1) {
-    if (v.row_stride == 1) v.col_stride = v.rows; else v.col_stride = 1;
+    if (v.row_stride == 1)
+      v.col_stride = v.rows;
+    else
+      v.col_stride = 1;
   } else if (v.rows == 1) {
-    if (v.col_stride == 1) v.row_stride = v.cols; else v.row_stride = 1;
+    if (v.col_stride == 1)
+      v.row_stride = v.cols;
+    else
+      v.row_stride = 1;
   }
   // A batch of one, or a batch broadcast by a zero stride, is a single matrix that oneDNN
   // broadcasts itself.
@@ -50,8 +56,7 @@ MatView view_of(const Buf& b, bool trans) {
 
 memory::desc md_of(const MatView& v, memory::data_type dt, bool batched) {
   if (!batched) return memory::desc({v.rows, v.cols}, dt, {v.row_stride, v.col_stride});
-  return memory::desc({v.batch, v.rows, v.cols}, dt,
-                      {v.batch_stride, v.row_stride, v.col_stride});
+  return memory::desc({v.batch, v.rows, v.cols}, dt, {v.batch_stride, v.row_stride, v.col_stride});
 }
 
 void append_view(PrimitiveKey& key, const MatView& v) {
@@ -61,15 +66,26 @@ void append_view(PrimitiveKey& key, const MatView& v) {
 bool append_activation(dnnl::post_ops& ops, Activation act) {
   using dnnl::algorithm;
   switch (act) {
-    case Activation::none: return false;
-    case Activation::relu: ops.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f); break;
-    case Activation::gelu_erf: ops.append_eltwise(1.f, algorithm::eltwise_gelu_erf, 0.f, 0.f); break;
+    case Activation::none:
+      return false;
+    case Activation::relu:
+      ops.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
+      break;
+    case Activation::gelu_erf:
+      ops.append_eltwise(1.f, algorithm::eltwise_gelu_erf, 0.f, 0.f);
+      break;
     case Activation::gelu_tanh:
       ops.append_eltwise(1.f, algorithm::eltwise_gelu_tanh, 0.f, 0.f);
       break;
-    case Activation::silu: ops.append_eltwise(1.f, algorithm::eltwise_swish, 1.f, 0.f); break;
-    case Activation::tanh: ops.append_eltwise(1.f, algorithm::eltwise_tanh, 0.f, 0.f); break;
-    case Activation::sigmoid: ops.append_eltwise(1.f, algorithm::eltwise_logistic, 0.f, 0.f); break;
+    case Activation::silu:
+      ops.append_eltwise(1.f, algorithm::eltwise_swish, 1.f, 0.f);
+      break;
+    case Activation::tanh:
+      ops.append_eltwise(1.f, algorithm::eltwise_tanh, 0.f, 0.f);
+      break;
+    case Activation::sigmoid:
+      ops.append_eltwise(1.f, algorithm::eltwise_logistic, 0.f, 0.f);
+      break;
   }
   return true;
 }
@@ -79,15 +95,20 @@ bool dnnl_matmul(const Buf& dst, const MatView& x, const MatView& w, const void*
                  const void* w_data, const Buf* bias, Activation act) {
   const int64_t batch = dst.shape[0], m = dst.shape[1], n = dst.shape[2];
   const bool batched = batch > 1;
+  const cpu::SerialScope serial(batch * m * n * x.cols < cpu::kSerialMatmulMacs);
   const auto dt = memory::data_type::f32;
   const memory::desc x_md = md_of(x, dt, batched);
   const memory::desc w_md = md_of(w, dt, batched);
-  const memory::desc dst_md = batched ? memory::desc({batch, m, n}, dt, {m * n, n, 1})
-                                      : memory::desc({m, n}, dt, {n, 1});
-  const memory::desc bias_md = batched ? memory::desc({1, 1, n}, dt, {n, n, 1})
-                                       : memory::desc({1, n}, dt, {n, 1});
-  PrimitiveKey key{static_cast<int64_t>(cpu::PrimitiveKind::matmul), batch, m, n,
-                   static_cast<int64_t>(act), bias != nullptr};
+  const memory::desc dst_md =
+      batched ? memory::desc({batch, m, n}, dt, {m * n, n, 1}) : memory::desc({m, n}, dt, {n, 1});
+  const memory::desc bias_md =
+      batched ? memory::desc({1, 1, n}, dt, {n, n, 1}) : memory::desc({1, n}, dt, {n, 1});
+  PrimitiveKey key{static_cast<int64_t>(cpu::PrimitiveKind::matmul),
+                   batch,
+                   m,
+                   n,
+                   static_cast<int64_t>(act),
+                   bias != nullptr};
   append_view(key, x);
   append_view(key, w);
   dnnl::primitive prim = cpu::cached_primitive(std::move(key), [&]() -> dnnl::primitive {
@@ -120,20 +141,27 @@ void blas_dgemm(const Buf& dst, const MatView& a, const MatView& b, const double
   for (int64_t i = 0; i < batch; ++i) {
     const double* ai = a_data + (a.batch == 1 ? 0 : i * a.batch_stride);
     const double* bi = b_data + (b.batch == 1 ? 0 : i * b.batch_stride);
-    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                m, n, k, 1.0, ai, lda, bi, ldb, 0.0, c + i * m * n, n);
+    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n,
+                k, 1.0, ai, lda, bi, ldb, 0.0, c + i * m * n, n);
   }
 }
 
 UnaryOp activation_op(Activation act) {
   switch (act) {
-    case Activation::relu: return UnaryOp::relu;
-    case Activation::gelu_erf: return UnaryOp::gelu_erf;
-    case Activation::gelu_tanh: return UnaryOp::gelu_tanh;
-    case Activation::silu: return UnaryOp::silu;
-    case Activation::tanh: return UnaryOp::tanh;
-    case Activation::sigmoid: return UnaryOp::sigmoid;
-    case Activation::none: break;
+    case Activation::relu:
+      return UnaryOp::relu;
+    case Activation::gelu_erf:
+      return UnaryOp::gelu_erf;
+    case Activation::gelu_tanh:
+      return UnaryOp::gelu_tanh;
+    case Activation::silu:
+      return UnaryOp::silu;
+    case Activation::tanh:
+      return UnaryOp::tanh;
+    case Activation::sigmoid:
+      return UnaryOp::sigmoid;
+    case Activation::none:
+      break;
   }
   return UnaryOp::identity;
 }
@@ -188,15 +216,18 @@ void CpuBackend::linear(const Buf& dst, const Buf& x, const Buf& w, const Buf* b
   if (!bias && act == Activation::none) return;
   const double* bias_data = bias ? bias->ptr<double>() : nullptr;
   const UnaryOp op = activation_op(act);
-  cpu::parallel_for(m, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      double* row = out + i * n;
-      for (int64_t j = 0; j < n; ++j) {
-        const double v = row[j] + (bias_data ? bias_data[j] : 0.0);
-        row[j] = act == Activation::none ? v : unary_value(op, v, 0.0, 0.0);
-      }
-    }
-  }, /*threshold=*/std::max<int64_t>(1, cpu::kParallelThresholdHeavy / std::max<int64_t>(1, n)));
+  cpu::parallel_for(
+      m,
+      [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+          double* row = out + i * n;
+          for (int64_t j = 0; j < n; ++j) {
+            const double v = row[j] + (bias_data ? bias_data[j] : 0.0);
+            row[j] = act == Activation::none ? v : unary_value(op, v, 0.0, 0.0);
+          }
+        }
+      },
+      /*threshold=*/std::max<int64_t>(1, cpu::kParallelThresholdHeavy / std::max<int64_t>(1, n)));
 }
 
 }  // namespace diffvi

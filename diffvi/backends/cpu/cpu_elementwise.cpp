@@ -1,0 +1,321 @@
+// Elementwise kernels of the CPU backend: copy, fill, unary (forward and backward), binary and
+// where, on any strides via the coalescing loop of cpu_loop.h. f32 values are computed in double
+// with the reference's formulas, as the reference does: on x86-64 without FMA contraction that
+// makes them bit-identical to the oracle, and the extra conversions are free next to memory
+// traffic. Rare ops reuse unary_value / unary_derivative directly.
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "diffvi/backends/cpu/cpu_backend.h"
+#include "diffvi/backends/cpu/cpu_loop.h"
+#include "diffvi/backends/reference/strided_loop.h"
+
+namespace diffvi {
+namespace {
+
+using cpu::LoopPlan;
+using cpu::make_plan;
+
+constexpr double kGeluTanhC = 0.7978845608028654;  // sqrt(2 / pi)
+constexpr double kGeluTanhK = 0.044715;
+constexpr double kInvSqrt2 = 0.7071067811865476;
+constexpr double kInvSqrt2Pi = 0.3989422804014327;
+
+inline double stable_sigmoid(double x) {
+  if (x >= 0) return 1.0 / (1.0 + std::exp(-x));
+  const double e = std::exp(x);
+  return e / (1.0 + e);
+}
+
+inline double sign_of(double x) { return x != x ? x : static_cast<double>((x > 0) - (x < 0)); }
+
+bool is_heavy(UnaryOp op) {
+  switch (op) {
+    case UnaryOp::identity:
+    case UnaryOp::neg:
+    case UnaryOp::abs:
+    case UnaryOp::square:
+    case UnaryOp::relu:
+    case UnaryOp::add_scalar:
+    case UnaryOp::mul_scalar:
+    case UnaryOp::clamp:
+    case UnaryOp::rsub_scalar:
+    case UnaryOp::sign:
+      return false;
+    default:
+      return true;
+  }
+}
+
+// Runs the unary map with `f` (double -> double) on T storage.
+template <class T, class F>
+void unary_with(const LoopPlan<2>& p, T* out, const T* in, int64_t threshold, F f) {
+  cpu::map1(
+      p, out, in, [f](T v) { return static_cast<T>(f(static_cast<double>(v))); }, threshold);
+}
+
+template <class T>
+void unary_typed(UnaryOp op, const LoopPlan<2>& p, T* out, const T* in, double a, double b) {
+  const int64_t th = is_heavy(op) ? cpu::kParallelThresholdHeavy : cpu::kParallelThreshold;
+  switch (op) {
+    case UnaryOp::identity:
+      return unary_with(p, out, in, th, [](double x) { return x; });
+    case UnaryOp::neg:
+      return unary_with(p, out, in, th, [](double x) { return -x; });
+    case UnaryOp::exp:
+      return unary_with(p, out, in, th, [](double x) { return std::exp(x); });
+    case UnaryOp::log:
+      return unary_with(p, out, in, th, [](double x) { return std::log(x); });
+    case UnaryOp::sqrt:
+      return unary_with(p, out, in, th, [](double x) { return std::sqrt(x); });
+    case UnaryOp::abs:
+      return unary_with(p, out, in, th, [](double x) { return std::abs(x); });
+    case UnaryOp::square:
+      return unary_with(p, out, in, th, [](double x) { return x * x; });
+    case UnaryOp::tanh:
+      return unary_with(p, out, in, th, [](double x) { return std::tanh(x); });
+    case UnaryOp::sigmoid:
+      return unary_with(p, out, in, th, stable_sigmoid);
+    case UnaryOp::relu:
+      return unary_with(p, out, in, th, [](double x) { return (x > 0 || x != x) ? x : 0.0; });
+    case UnaryOp::silu:
+      return unary_with(p, out, in, th, [](double x) { return x * stable_sigmoid(x); });
+    case UnaryOp::gelu_erf:
+      return unary_with(p, out, in, th,
+                        [](double x) { return 0.5 * x * (1.0 + std::erf(x * kInvSqrt2)); });
+    case UnaryOp::gelu_tanh:
+      return unary_with(p, out, in, th, [](double x) {
+        return 0.5 * x * (1.0 + std::tanh(kGeluTanhC * (x + kGeluTanhK * x * x * x)));
+      });
+    case UnaryOp::add_scalar:
+      return unary_with(p, out, in, th, [a](double x) { return x + a; });
+    case UnaryOp::mul_scalar:
+      return unary_with(p, out, in, th, [a](double x) { return x * a; });
+    case UnaryOp::rsub_scalar:
+      return unary_with(p, out, in, th, [a](double x) { return a - x; });
+    case UnaryOp::clamp:
+      return unary_with(p, out, in, th, [a, b](double x) { return std::min(std::max(x, a), b); });
+    default:
+      return unary_with(p, out, in, th, [op, a, b](double x) { return unary_value(op, x, a, b); });
+  }
+}
+
+// dx = dy * f'(x) with `d` (x -> f'(x)) in double.
+template <class T, class D>
+void backward_with(const LoopPlan<3>& p, T* dx, const T* x, const T* dy, int64_t threshold, D d) {
+  cpu::map2(
+      p, dx, x, dy,
+      [d](T xv, T g) {
+        return static_cast<T>(static_cast<double>(g) * d(static_cast<double>(xv)));
+      },
+      threshold);
+}
+
+template <class T>
+void unary_backward_typed(UnaryOp op, const LoopPlan<3>& p, T* dx, const T* x, const T* dy,
+                          double a, double b) {
+  const int64_t th = is_heavy(op) ? cpu::kParallelThresholdHeavy : cpu::kParallelThreshold;
+  switch (op) {
+    case UnaryOp::identity:
+      return backward_with(p, dx, x, dy, th, [](double) { return 1.0; });
+    case UnaryOp::neg:
+      return backward_with(p, dx, x, dy, th, [](double) { return -1.0; });
+    case UnaryOp::exp:
+      return backward_with(p, dx, x, dy, th, [](double v) { return std::exp(v); });
+    case UnaryOp::log:
+      return backward_with(p, dx, x, dy, th, [](double v) { return 1.0 / v; });
+    case UnaryOp::square:
+      return backward_with(p, dx, x, dy, th, [](double v) { return 2.0 * v; });
+    case UnaryOp::abs:
+      return backward_with(p, dx, x, dy, th, sign_of);
+    case UnaryOp::relu:
+      return backward_with(p, dx, x, dy, th, [](double v) { return v > 0 ? 1.0 : 0.0; });
+    case UnaryOp::tanh:
+      return backward_with(p, dx, x, dy, th, [](double v) {
+        const double t = std::tanh(v);
+        return 1.0 - t * t;
+      });
+    case UnaryOp::sigmoid:
+      return backward_with(p, dx, x, dy, th, [](double v) {
+        const double s = stable_sigmoid(v);
+        return s * (1.0 - s);
+      });
+    case UnaryOp::silu:
+      return backward_with(p, dx, x, dy, th, [](double v) {
+        const double s = stable_sigmoid(v);
+        return s * (1.0 + v * (1.0 - s));
+      });
+    case UnaryOp::gelu_erf:
+      return backward_with(p, dx, x, dy, th, [](double v) {
+        return 0.5 * (1.0 + std::erf(v * kInvSqrt2)) + v * kInvSqrt2Pi * std::exp(-0.5 * v * v);
+      });
+    case UnaryOp::gelu_tanh:
+      return backward_with(p, dx, x, dy, th, [](double v) {
+        const double t = std::tanh(kGeluTanhC * (v + kGeluTanhK * v * v * v));
+        const double du = kGeluTanhC * (1.0 + 3.0 * kGeluTanhK * v * v);
+        return 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * du;
+      });
+    case UnaryOp::add_scalar:
+      return backward_with(p, dx, x, dy, th, [](double) { return 1.0; });
+    case UnaryOp::mul_scalar:
+      return backward_with(p, dx, x, dy, th, [a](double) { return a; });
+    default:
+      return backward_with(p, dx, x, dy, th,
+                           [op, a, b](double v) { return unary_derivative(op, v, a, b); });
+  }
+}
+
+template <class T>
+void binary_typed(BinaryOp op, const LoopPlan<3>& p, T* out, const T* x, const T* y) {
+  const int64_t th = cpu::kParallelThreshold;
+  // Arithmetic through double, rounded once at the store, exactly as the reference does.
+  auto arith = [&](auto f) {
+    cpu::map2(
+        p, out, x, y,
+        [f](T u, T v) { return static_cast<T>(f(static_cast<double>(u), static_cast<double>(v))); },
+        th);
+  };
+  auto compare = [&](auto f) {
+    cpu::map2(
+        p, out, x, y, [f](T u, T v) { return f(u, v) ? T(1) : T(0); }, th);
+  };
+  switch (op) {
+    case BinaryOp::add:
+      return arith([](double u, double v) { return u + v; });
+    case BinaryOp::sub:
+      return arith([](double u, double v) { return u - v; });
+    case BinaryOp::mul:
+      return arith([](double u, double v) { return u * v; });
+    case BinaryOp::div:
+      return arith([](double u, double v) { return u / v; });
+    case BinaryOp::pow:
+      return arith([](double u, double v) { return std::pow(u, v); });
+    // NaN in either operand propagates, as in the reference (and PyTorch).
+    case BinaryOp::maximum:
+      return cpu::map2(
+          p, out, x, y, [](T u, T v) { return (u > v || u != u) ? u : v; }, th);
+    case BinaryOp::minimum:
+      return cpu::map2(
+          p, out, x, y, [](T u, T v) { return (u < v || u != u) ? u : v; }, th);
+    case BinaryOp::eq:
+      return compare([](T u, T v) { return u == v; });
+    case BinaryOp::ne:
+      return compare([](T u, T v) { return u != v; });
+    case BinaryOp::lt:
+      return compare([](T u, T v) { return u < v; });
+    case BinaryOp::le:
+      return compare([](T u, T v) { return u <= v; });
+    case BinaryOp::gt:
+      return compare([](T u, T v) { return u > v; });
+    case BinaryOp::ge:
+      return compare([](T u, T v) { return u >= v; });
+  }
+}
+
+}  // namespace
+
+void CpuBackend::copy(const Buf& dst, const Buf& src) {
+  if (dst.dtype == src.dtype && cpu::is_dense(dst) && cpu::is_dense(src)) {
+    const size_t elem = dtype_size(dst.dtype);
+    char* out = static_cast<char*>(dst.data);
+    const char* in = static_cast<const char*>(src.data);
+    cpu::parallel_for(
+        dst.numel(),
+        [&](int64_t begin, int64_t end) {
+          std::memcpy(out + begin * elem, in + begin * elem, (end - begin) * elem);
+        },
+        /*threshold=*/1 << 18);  // memcpy saturates one core's bandwidth until ~1 MB
+    return;
+  }
+  LoopPlan<2> plan;
+  const bool same = dst.dtype == src.dtype;
+  const bool floats = is_floating(dst.dtype) && is_floating(src.dtype);
+  if ((!same && !floats) || !make_plan<2>(dst.shape, {&dst.strides, &src.strides}, plan)) {
+    ReferenceBackend::copy(dst, src);  // float <-> i64 conversion saturates; keep one definition
+    return;
+  }
+  visit_dtype(dst.dtype, [&](auto d) {
+    using TD = decltype(d);
+    visit_dtype(src.dtype, [&](auto s) {
+      using TS = decltype(s);
+      if constexpr (std::is_same_v<TD, TS> ||
+                    (std::is_floating_point_v<TD> && std::is_floating_point_v<TS>)) {
+        cpu::map1(
+            plan, dst.ptr<TD>(), src.ptr<TS>(), [](TS v) { return static_cast<TD>(v); },
+            cpu::kParallelThreshold);
+      }
+    });
+  });
+}
+
+void CpuBackend::fill(const Buf& dst, double value) {
+  LoopPlan<1> plan;
+  if (!make_plan<1>(dst.shape, {&dst.strides}, plan)) {
+    ReferenceBackend::fill(dst, value);
+    return;
+  }
+  visit_dtype(dst.dtype, [&](auto t) {
+    using T = decltype(t);
+    const T v = strided::convert<T>(value);
+    cpu::map0(
+        plan, dst.ptr<T>(), [v]() { return v; }, cpu::kParallelThreshold);
+  });
+}
+
+void CpuBackend::unary(UnaryOp op, const Buf& dst, const Buf& x, double a, double b) {
+  LoopPlan<2> plan;
+  if (!is_floating(x.dtype) || dst.dtype != x.dtype ||
+      !make_plan<2>(dst.shape, {&dst.strides, &x.strides}, plan)) {
+    ReferenceBackend::unary(op, dst, x, a, b);
+    return;
+  }
+  visit_floating(x.dtype, [&](auto t) {
+    using T = decltype(t);
+    unary_typed<T>(op, plan, dst.ptr<T>(), x.ptr<T>(), a, b);
+  });
+}
+
+void CpuBackend::unary_backward(UnaryOp op, const Buf& dx, const Buf& x, const Buf& dy, double a,
+                                double b) {
+  LoopPlan<3> plan;
+  if (!is_floating(x.dtype) || dx.dtype != x.dtype || dy.dtype != x.dtype ||
+      !make_plan<3>(dx.shape, {&dx.strides, &x.strides, &dy.strides}, plan)) {
+    ReferenceBackend::unary_backward(op, dx, x, dy, a, b);
+    return;
+  }
+  visit_floating(x.dtype, [&](auto t) {
+    using T = decltype(t);
+    unary_backward_typed<T>(op, plan, dx.ptr<T>(), x.ptr<T>(), dy.ptr<T>(), a, b);
+  });
+}
+
+void CpuBackend::binary(BinaryOp op, const Buf& dst, const Buf& x, const Buf& y) {
+  LoopPlan<3> plan;
+  if (!is_floating(x.dtype) || dst.dtype != x.dtype || y.dtype != x.dtype ||
+      !make_plan<3>(dst.shape, {&dst.strides, &x.strides, &y.strides}, plan)) {
+    ReferenceBackend::binary(op, dst, x, y);  // i64 keeps the reference's exact integer rules
+    return;
+  }
+  visit_floating(x.dtype, [&](auto t) {
+    using T = decltype(t);
+    binary_typed<T>(op, plan, dst.ptr<T>(), x.ptr<T>(), y.ptr<T>());
+  });
+}
+
+void CpuBackend::where(const Buf& dst, const Buf& cond, const Buf& x, const Buf& y) {
+  LoopPlan<4> plan;
+  if (cond.dtype != dst.dtype || x.dtype != dst.dtype || y.dtype != dst.dtype ||
+      !make_plan<4>(dst.shape, {&dst.strides, &cond.strides, &x.strides, &y.strides}, plan)) {
+    ReferenceBackend::where(dst, cond, x, y);
+    return;
+  }
+  visit_dtype(dst.dtype, [&](auto t) {
+    using T = decltype(t);
+    cpu::map3(
+        plan, dst.ptr<T>(), cond.ptr<T>(), x.ptr<T>(), y.ptr<T>(),
+        [](T c, T u, T v) { return c != T(0) ? u : v; }, cpu::kParallelThreshold);
+  });
+}
+
+}  // namespace diffvi
