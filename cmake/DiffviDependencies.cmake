@@ -27,4 +27,23 @@ if(NOT DIFFVI_CUDA STREQUAL "OFF")
     message(FATAL_ERROR "DIFFVI_CUDA=ON but no CUDA compiler was found")
   endif()
 endif()
+if(DIFFVI_HAVE_CUDA)
+  # nvcc 13 dropped everything before Turing. SASS for Turing/Ampere plus sm_86 PTX, which the
+  # driver JIT-compiles for newer GPUs: three device passes keep the build modest.
+  if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+    set(CMAKE_CUDA_ARCHITECTURES 75-real 80-real 86)
+  endif()
+  if(NOT DEFINED CMAKE_CUDA_HOST_COMPILER)
+    set(CMAKE_CUDA_HOST_COMPILER ${CMAKE_CXX_COMPILER})  # one C++ ABI across .cpp and .cu
+  endif()
+  enable_language(CUDA)
+  find_package(CUDAToolkit REQUIRED)
+  # CMake 3.25 knows no C++20 flag for nvcc, and with CMAKE_CXX_STANDARD_REQUIRED a .cu file in
+  # a target carrying cxx_std_* features then fails with 'requires the language dialect
+  # "CUDA20"'. nvcc >= 12 takes -std=c++20; tell CMake so (newer CMake already knows).
+  if(NOT CMAKE_CUDA20_STANDARD_COMPILE_OPTION)
+    set(CMAKE_CUDA20_STANDARD_COMPILE_OPTION "-std=c++20")
+    set(CMAKE_CUDA20_EXTENSION_COMPILE_OPTION "-std=c++20")
+  endif()
+endif()
 message(STATUS "diffvi: CUDA backend ${DIFFVI_HAVE_CUDA}")

@@ -1,49 +1,21 @@
 #include "diffvi/tensor/generator.h"
 
-#include <cmath>
-#include <numbers>
+#include "diffvi/tensor/philox.h"
 
 namespace diffvi {
 
+// The formulas live in philox.h, shared with the CUDA random kernel.
 std::array<uint32_t, 4> philox4x32(uint64_t counter_lo, uint64_t counter_hi, uint64_t key) {
-  constexpr uint32_t kMul0 = 0xD2511F53, kMul1 = 0xCD9E8D57;
-  constexpr uint32_t kWeyl0 = 0x9E3779B9, kWeyl1 = 0xBB67AE85;
-  uint32_t c0 = static_cast<uint32_t>(counter_lo), c1 = static_cast<uint32_t>(counter_lo >> 32);
-  uint32_t c2 = static_cast<uint32_t>(counter_hi), c3 = static_cast<uint32_t>(counter_hi >> 32);
-  uint32_t k0 = static_cast<uint32_t>(key), k1 = static_cast<uint32_t>(key >> 32);
-  for (int round = 0; round < 10; ++round) {
-    const uint64_t p0 = static_cast<uint64_t>(kMul0) * c0;
-    const uint64_t p1 = static_cast<uint64_t>(kMul1) * c2;
-    const uint32_t n0 = static_cast<uint32_t>(p1 >> 32) ^ c1 ^ k0;
-    const uint32_t n2 = static_cast<uint32_t>(p0 >> 32) ^ c3 ^ k1;
-    c1 = static_cast<uint32_t>(p1);
-    c3 = static_cast<uint32_t>(p0);
-    c0 = n0;
-    c2 = n2;
-    k0 += kWeyl0;
-    k1 += kWeyl1;
-  }
-  return {c0, c1, c2, c3};
+  const philox::Block b = philox::block(counter_lo, counter_hi, key);
+  return {b.w[0], b.w[1], b.w[2], b.w[3]};
 }
-
-namespace {
-// 53 random bits from two words, so f64 draws are not restricted to a 2^-32 grid; in (0, 1).
-double unit53(uint32_t hi, uint32_t lo) {
-  const uint64_t bits = ((static_cast<uint64_t>(hi) << 32) | lo) >> 11;
-  return (static_cast<double>(bits) + 0.5) * 0x1.0p-53;
-}
-}  // namespace
 
 double philox_uniform(uint64_t seed, uint64_t offset, uint64_t index) {
-  const auto r = philox4x32(offset + index, 0, seed);
-  return unit53(r[0], r[1]);
+  return philox::uniform(seed, offset, index);
 }
 
 double philox_normal(uint64_t seed, uint64_t offset, uint64_t index) {
-  const auto r = philox4x32(offset + index, 0, seed);
-  const double u1 = unit53(r[0], r[1]);
-  const double u2 = unit53(r[2], r[3]);
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+  return philox::normal(seed, offset, index);
 }
 
 Generator& default_generator() {

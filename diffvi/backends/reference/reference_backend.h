@@ -35,6 +35,13 @@ class ReferenceBackend : public Backend {
   void linear(const Buf& dst, const Buf& x, const Buf& w, const Buf* bias,
               Activation act) override;
 
+  void conv2d(const Buf& y, const Buf& x, const Buf& w, const Buf* bias,
+              const Conv2dParams& p) override;
+  void conv2d_backward_data(const Buf& dx, const Buf& dy, const Buf& w,
+                            const Conv2dParams& p) override;
+  void conv2d_backward_weights(const Buf& dw, const Buf* dbias, const Buf& x, const Buf& dy,
+                               const Conv2dParams& p) override;
+
   void softmax(const Buf& dst, const Buf& x, bool log) override;
   void softmax_backward(const Buf& dx, const Buf& y, const Buf& dy, bool log) override;
   void layer_norm(const Buf& y, const Buf& mean, const Buf& rstd, const Buf& x,
@@ -50,8 +57,9 @@ class ReferenceBackend : public Backend {
   void adamw(std::span<const AdamWSlot> slots, const AdamWConfig& config) override;
 };
 
-// Scalar definitions of each unary op and its derivative, shared by every CPU-side backend so
-// there is exactly one definition of "gelu_tanh" etc. (the CUDA kernels mirror these).
+// Each unary op and its derivative evaluated in double, for the CPU-side backends. The one
+// definition of "gelu_tanh" etc. is the DIFFVI_HD template in scalar_math.h, which the CUDA
+// kernels instantiate in float.
 double unary_value(UnaryOp op, double x, double a, double b);
 double unary_derivative(UnaryOp op, double x, double a, double b);
 

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "diffvi/backends/reference/reference_backend.h"
+#include "diffvi/backends/reference/scalar_math.h"
 #include "diffvi/backends/reference/strided_loop.h"
 
 namespace diffvi {
@@ -33,26 +34,6 @@ MatView mat_view(const Buf& b, bool transposed, const char* kernel, const char* 
     std::swap(v.sr, v.sc);
   }
   return v;
-}
-
-UnaryOp activation_op(Activation act) {
-  switch (act) {
-    case Activation::none:
-      return UnaryOp::identity;
-    case Activation::relu:
-      return UnaryOp::relu;
-    case Activation::gelu_erf:
-      return UnaryOp::gelu_erf;
-    case Activation::gelu_tanh:
-      return UnaryOp::gelu_tanh;
-    case Activation::silu:
-      return UnaryOp::silu;
-    case Activation::tanh:
-      return UnaryOp::tanh;
-    case Activation::sigmoid:
-      return UnaryOp::sigmoid;
-  }
-  return UnaryOp::identity;
 }
 
 }  // namespace
@@ -101,7 +82,7 @@ void ReferenceBackend::linear(const Buf& dst, const Buf& x, const Buf& w, const 
         (bias ? " + " + shape_str(bias->shape) : std::string()) + " into " + shape_str(dst.shape));
   }
   const int64_t m = x.shape[0], n = w.shape[0], k_dim = x.shape[1];
-  const UnaryOp op = activation_op(act);
+  const UnaryOp op = scalar::activation_op(act);
   const std::vector<int64_t> bias_off = bias ? strided::offsets(*bias) : std::vector<int64_t>{};
   visit_floating(x.dtype, [&](auto t) {
     using T = decltype(t);

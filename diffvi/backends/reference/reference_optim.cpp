@@ -2,15 +2,21 @@
 #include <cmath>
 
 #include "diffvi/backends/reference/reference_backend.h"
+#include "diffvi/backends/reference/scalar_math.h"
 #include "diffvi/backends/reference/strided_loop.h"
 
 namespace diffvi {
 
 void ReferenceBackend::adamw(std::span<const AdamWSlot> slots, const AdamWConfig& config) {
-  const double lr = config.lr, b1 = config.beta1, b2 = config.beta2, eps = config.eps;
+  // The per-element formula is scalar::adamw_element (shared with the CUDA kernel).
   const double step = static_cast<double>(config.step);
-  const double bias1 = 1.0 - std::pow(b1, step);
-  const double bias2 = 1.0 - std::pow(b2, step);
+  const scalar::AdamWStep constants{config.lr,
+                                    config.beta1,
+                                    config.beta2,
+                                    config.eps,
+                                    config.weight_decay,
+                                    1.0 - std::pow(config.beta1, step),
+                                    1.0 - std::pow(config.beta2, step)};
   for (const AdamWSlot& s : slots) {
     strided::require_floating("adamw", s.param.dtype);
     visit_floating(s.param.dtype, [&](auto t) {
@@ -20,13 +26,10 @@ void ReferenceBackend::adamw(std::span<const AdamWSlot> slots, const AdamWConfig
       T* m = s.exp_avg.ptr<T>();
       T* v = s.exp_avg_sq.ptr<T>();
       auto update = [&](int64_t op, int64_t og, int64_t om, int64_t ov) {
-        // Decoupled decay acts on the parameter before the Adam step, as in PyTorch.
         double pv = static_cast<double>(p[op]);
-        pv -= lr * config.weight_decay * pv;
-        const double gv = static_cast<double>(g[og]);
-        const double mv = b1 * static_cast<double>(m[om]) + (1.0 - b1) * gv;
-        const double vv = b2 * static_cast<double>(v[ov]) + (1.0 - b2) * gv * gv;
-        pv -= lr * (mv / bias1) / (std::sqrt(vv / bias2) + eps);
+        double mv = static_cast<double>(m[om]);
+        double vv = static_cast<double>(v[ov]);
+        scalar::adamw_element<double>(constants, pv, static_cast<double>(g[og]), mv, vv);
         p[op] = static_cast<T>(pv);
         m[om] = static_cast<T>(mv);
         v[ov] = static_cast<T>(vv);

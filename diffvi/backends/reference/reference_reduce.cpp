@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "diffvi/backends/reference/reference_backend.h"
+#include "diffvi/backends/reference/scalar_math.h"
 #include "diffvi/backends/reference/strided_loop.h"
 
 namespace diffvi {
@@ -27,15 +28,9 @@ const char* reduce_name(ReduceOp op) {
   return "?";
 }
 
-// Max/min that propagate NaN, as PyTorch's reductions do.
-double nan_max(double acc, double v) {
-  if (std::isnan(acc) || std::isnan(v)) return std::numeric_limits<double>::quiet_NaN();
-  return v > acc ? v : acc;
-}
-double nan_min(double acc, double v) {
-  if (std::isnan(acc) || std::isnan(v)) return std::numeric_limits<double>::quiet_NaN();
-  return v < acc ? v : acc;
-}
+// In double (float inputs convert); the definitions are shared with the CUDA kernels.
+double nan_max(double acc, double v) { return scalar::nan_max(acc, v); }
+double nan_min(double acc, double v) { return scalar::nan_min(acc, v); }
 
 }  // namespace
 

@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "diffvi/backends/reference/scalar_math.h"
 #include "diffvi/tensor/backend.h"
 #include "diffvi/tensor/dtype.h"
 #include "diffvi/tensor/errors.h"
@@ -68,22 +69,9 @@ inline Strides with_zero_stride(Strides s, int64_t dim) {
   return s;
 }
 
-// Value conversion for copy between dtypes. Float to integer conversion of NaN or an
-// out-of-range value is undefined behaviour in C++, so it saturates (NaN -> 0) instead.
-template <class To, class From>
-To convert(From v) {
-  if constexpr (std::is_integral_v<To> && std::is_floating_point_v<From>) {
-    if (std::isnan(v)) return 0;
-    // 2^63 is exactly representable; anything at or past it saturates.
-    constexpr double kLimit = 9223372036854775808.0;
-    const double d = static_cast<double>(v);
-    if (d >= kLimit) return std::numeric_limits<To>::max();
-    if (d < -kLimit) return std::numeric_limits<To>::min();
-    return static_cast<To>(d);
-  } else {
-    return static_cast<To>(v);
-  }
-}
+// Value conversion for copy between dtypes (saturating float -> integer); defined once in
+// scalar_math.h so the CUDA copy kernel converts identically.
+using scalar::convert;
 
 // DTypeError naming the kernel, for dtypes a kernel does not do math in.
 [[noreturn]] inline void reject_dtype(const std::string& kernel, DType dtype) {
