@@ -2,12 +2,15 @@
 // where, on any strides via the coalescing loop of cpu_loop.h. f32 values are computed in double
 // with the reference's formulas, as the reference does: on x86-64 without FMA contraction that
 // makes them bit-identical to the oracle, and the extra conversions are free next to memory
-// traffic. Rare ops reuse unary_value / unary_derivative directly.
+// traffic. Rare ops reuse unary_value / unary_derivative directly. Dense f32 unary ops that
+// would need libm go first to oneDNN eltwise or xtensor/xsimd (cpu_eltwise.h), within the
+// tests' 1e-5 parity tolerance instead of bit-identical.
 #include <cmath>
 #include <cstring>
 #include <limits>
 
 #include "diffvi/backends/cpu/cpu_backend.h"
+#include "diffvi/backends/cpu/cpu_eltwise.h"
 #include "diffvi/backends/cpu/cpu_loop.h"
 #include "diffvi/backends/reference/strided_loop.h"
 
@@ -264,6 +267,17 @@ void CpuBackend::fill(const Buf& dst, double value) {
 }
 
 void CpuBackend::unary(UnaryOp op, const Buf& dst, const Buf& x, double a, double b) {
+  // Dense f32 (dst is contiguous by contract, so a dense x walks in the same order): oneDNN's
+  // JIT eltwise for the transcendentals, xtensor/xsimd for the rest (cpu_eltwise.h).
+  if (x.dtype == DType::f32 && dst.dtype == DType::f32 && cpu::is_dense(x) &&
+      cpu::is_dense(dst)) {
+    float* out = dst.ptr<float>();
+    const float* in = x.ptr<float>();
+    const int64_t n = dst.numel();
+    if (cpu::dnnl_unary_f32(op, out, in, n, a, b) || cpu::simd_unary_f32(op, out, in, n, a, b)) {
+      return;
+    }
+  }
   LoopPlan<2> plan;
   if (!is_floating(x.dtype) || dst.dtype != x.dtype ||
       !make_plan<2>(dst.shape, {&dst.strides, &x.strides}, plan)) {
@@ -278,6 +292,16 @@ void CpuBackend::unary(UnaryOp op, const Buf& dst, const Buf& x, double a, doubl
 
 void CpuBackend::unary_backward(UnaryOp op, const Buf& dx, const Buf& x, const Buf& dy, double a,
                                 double b) {
+  if (x.dtype == DType::f32 && dx.dtype == DType::f32 && dy.dtype == DType::f32 &&
+      cpu::is_dense(x) && cpu::is_dense(dy) && cpu::is_dense(dx)) {
+    float* out = dx.ptr<float>();
+    const float *px = x.ptr<float>(), *pg = dy.ptr<float>();
+    const int64_t n = dx.numel();
+    if (cpu::dnnl_unary_backward_f32(op, out, px, pg, n, a, b) ||
+        cpu::simd_unary_backward_f32(op, out, px, pg, n, a, b)) {
+      return;
+    }
+  }
   LoopPlan<3> plan;
   if (!is_floating(x.dtype) || dx.dtype != x.dtype || dy.dtype != x.dtype ||
       !make_plan<3>(dx.shape, {&dx.strides, &x.strides, &dy.strides}, plan)) {
