@@ -56,7 +56,9 @@ void run(const std::vector<Tensor>& roots, const std::vector<Tensor>& seeds, boo
     stack.pop_back();
     Node* node = node_of(t);
     if (!node) continue;
-    if (!node->backward && !node->inputs.empty()) {
+    // release() clears both the closure and the inputs, so a freed node is one without a closure
+    // (record() always installs one).
+    if (!node->backward) {
       throw AutogradError(std::string("backward through op '") + node->op +
                           "' a second time: its graph was freed (use retain_graph=true)");
     }

@@ -10,6 +10,13 @@ const Tensor& input(const Tensor& out, size_t i) {
 
 Tensor mT(const Tensor& t) { return transpose(t, -1, -2); }
 
+// Product of all but the last dim: explicit because reshape cannot infer -1 next to a 0 dim.
+int64_t leading_rows(const Tensor& t) {
+  int64_t rows = 1;
+  for (int64_t d = 0; d + 1 < t.dim(); ++d) rows *= t.size(d);
+  return rows;
+}
+
 // The recorded op: both operands at least 2-D.
 Tensor matmul_2d(const Tensor& x, const Tensor& w) {
   return record("matmul", raw::matmul(x, w), {x, w},
@@ -42,10 +49,11 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias, Activation a
                 [](const Tensor& g, const Tensor& out) -> std::vector<Tensor> {
                   const Tensor &a = input(out, 0), &b = input(out, 1), &c = input(out, 2);
                   const int64_t n = b.size(0), k = b.size(1);
-                  Tensor g2 = reshape(g, {-1, n});
+                  const int64_t rows = leading_rows(a);
+                  Tensor g2 = reshape(g, {rows, n});
                   Tensor ga, gw, gb;
                   if (a.requires_grad()) ga = reshape(matmul(g2, b), a.shape());
-                  if (b.requires_grad()) gw = matmul(mT(g2), reshape(a, {-1, k}));
+                  if (b.requires_grad()) gw = matmul(mT(g2), reshape(a, {rows, k}));
                   if (c.defined() && c.requires_grad()) gb = sum(g2, {0});
                   return {ga, gw, gb};
                 });

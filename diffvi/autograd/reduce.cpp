@@ -17,6 +17,13 @@ Shape kept_shape(const Tensor& x, const std::vector<int64_t>& dims, const char* 
   return kept;
 }
 
+// Elements per reduction: the product of the reduced extents (also right when another dim is 0).
+int64_t reduced_count(const Tensor& x, const std::vector<int64_t>& dims, const char* op) {
+  int64_t n = 1;
+  for (int64_t d : normalize_dims(dims, x.dim(), op)) n *= x.size(d);
+  return n;
+}
+
 }  // namespace
 
 Tensor sum_to(const Tensor& x, const Shape& shape) {
@@ -42,9 +49,7 @@ Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
 }
 
 Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
-  const Shape kept = kept_shape(x, dims, "mean");
-  const int64_t count = std::max<int64_t>(numel(kept), 1);
-  const double n = static_cast<double>(x.numel()) / static_cast<double>(count);
+  const double n = static_cast<double>(reduced_count(x, dims, "mean"));
   return mul(sum(x, dims, keepdim), 1.0 / n);
 }
 
@@ -85,8 +90,7 @@ Tensor logsumexp(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim
 }
 
 Tensor var(const Tensor& x, const std::vector<int64_t>& dims, int64_t correction, bool keepdim) {
-  const Shape kept = kept_shape(x, dims, "var");
-  const int64_t n = x.numel() / std::max<int64_t>(numel(kept), 1);
+  const int64_t n = reduced_count(x, dims, "var");
   if (n - correction <= 0) {
     throw ValueError("var: " + std::to_string(n) + " elements per reduction with correction " +
                      std::to_string(correction) + " of " + describe(x));

@@ -13,6 +13,14 @@ void check_floating(const Tensor& x, const char* op) {
   if (!is_floating(x.dtype())) {
     throw DTypeError(std::string(op) + ": expected a floating tensor, got " + describe(x));
   }
+  // Checked here, before any output is allocated, so the message names the op and the input
+  // (empty() would otherwise raise a message naming neither).
+  Backend& backend = backend_of(x);
+  if (!backend.supports(x.dtype())) {
+    throw DTypeError(std::string(op) + ": backend '" + backend.name() +
+                     "' does not support dtype " + dtype_name(x.dtype()) + " (input " +
+                     describe(x) + ")");
+  }
 }
 
 void check_pair(const Tensor& x, const Tensor& y, const char* op) {
@@ -189,7 +197,8 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias, Activation a
   out_shape.back() = n;
   Tensor out = new_like(out_shape, x);
   if (out.numel() == 0) return out;
-  Tensor x2 = contiguous(reshape(x, {-1, k}));
+  // Rows from the output, not reshape(x, {-1, k}): -1 cannot be inferred when k == 0.
+  Tensor x2 = contiguous(reshape(x, {out.numel() / n, k}));
   Tensor w2 = contiguous(w);
   Tensor b2 = bias.defined() ? contiguous(bias) : Tensor();
   Buf bb = b2.defined() ? b2.buf() : Buf{};
@@ -232,6 +241,9 @@ Tensor softmax(const Tensor& x, int64_t dim, bool log) {
 
 Tensor softmax_backward(const Tensor& y, const Tensor& dy, int64_t dim, bool log) {
   check_pair(y, dy, "softmax_backward");
+  if (y.dim() == 0) {  // as in the forward: a rank-0 input is a one-element row
+    return squeeze(softmax_backward(unsqueeze(y, 0), unsqueeze(expand(dy, {}), 0), 0, log));
+  }
   dim = normalize_dim(dim, y.dim(), "softmax_backward");
   std::vector<int64_t> perm;
   Tensor yt = rows_last(y, dim, perm);
