@@ -1,6 +1,7 @@
 // The differentiable operations: the public tensor API of diffvi. Each op is defined once, with
 // its forward (a tensor-layer op, ../tensor/ops.h) and its backward, in a file per family:
-// unary.cpp, binary.cpp, reduce.cpp, matmul.cpp, norm.cpp, shape.cpp, indexing.cpp.
+// unary.cpp, binary.cpp, reduce.cpp, matmul.cpp, norm.cpp, conv.cpp, pool.cpp, shape.cpp,
+// indexing.cpp.
 // Gradients of broadcast operands are summed back to the operand's shape.
 #pragma once
 
@@ -102,6 +103,21 @@ Tensor log_softmax(const Tensor& x, int64_t dim);
 // Normalises over the trailing dims of `normalized_shape`'s rank; weight/bias optional.
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight = {},
                   const Tensor& bias = {}, double eps = 1e-5);
+
+// --- convolution (conv.cpp) and pooling (pool.cpp), NCHW ------------------------------------------
+// 2-D cross-correlation as torch.nn.functional.conv2d: x [N, C, H, W], w [O, C/groups, KH, KW],
+// bias [O] or undefined -> [N, O, OH, OW]. Differentiable to any order: its backward is two
+// recorded ops (backward-data, backward-weights) whose own backwards are convolutions again.
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& params);
+// The same with equal stride and padding in both spatial dims.
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias = {}, int64_t stride = 1,
+              int64_t padding = 0, int64_t groups = 1);
+// Mean over non-overlapping k×k windows (kernel = stride = k); ShapeError unless H and W are
+// divisible by k. Composite (reshape + mean), so differentiable to any order.
+Tensor avg_pool2d(const Tensor& x, int64_t k);
+// Nearest-neighbour upsampling of [N, C, H, W] by an integer factor -> [N, C, H·f, W·f].
+// Composite (expand + reshape); its gradient sums each f×f block.
+Tensor upsample_nearest2d(const Tensor& x, int64_t factor);
 
 // --- shape (shape.cpp); views share storage ------------------------------------------------------
 Tensor reshape(const Tensor& x, const Shape& shape);

@@ -4,6 +4,7 @@
 #include "diffvi/nn/activation.h"
 #include "diffvi/nn/adam.h"
 #include "diffvi/nn/clip_grad.h"
+#include "diffvi/nn/conv.h"
 #include "diffvi/nn/dropout.h"
 #include "diffvi/nn/ema.h"
 #include "diffvi/nn/embedding.h"
@@ -17,3 +18,4 @@
 #include "diffvi/nn/sequential.h"
 #include "diffvi/nn/sgd.h"
 #include "diffvi/nn/tensor_dict.h"
+#include "diffvi/nn/unet.h"

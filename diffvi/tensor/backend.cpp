@@ -1,6 +1,6 @@
 #include "diffvi/tensor/backend.h"
 
-#include <map>
+#include <atomic>
 #include <mutex>
 #include <vector>
 
@@ -9,16 +9,19 @@
 namespace diffvi {
 namespace {
 
+constexpr int kDeviceTypes = 2;
+
 struct Registry {
   std::mutex mutex;
   std::vector<Backend*> all;
-  std::map<DeviceType, Backend*> defaults;
+  // Read on every op without the lock: written only while backends register (static init).
+  std::atomic<Backend*> defaults[kDeviceTypes] = {};
 };
 Registry& registry() {
   static Registry* r = new Registry();  // leaked: backends outlive static destructors
   return *r;
 }
-thread_local std::map<DeviceType, Backend*>* t_override = nullptr;
+thread_local Backend* t_override[kDeviceTypes] = {};
 
 }  // namespace
 
@@ -51,8 +54,8 @@ void register_backend(Backend* backend, bool make_default) {
   Registry& r = registry();
   std::lock_guard<std::mutex> lock(r.mutex);
   r.all.push_back(backend);
-  auto it = r.defaults.find(backend->device_type());
-  if (make_default || it == r.defaults.end()) r.defaults[backend->device_type()] = backend;
+  auto& slot = r.defaults[static_cast<int>(backend->device_type())];
+  if (make_default || slot.load() == nullptr) slot.store(backend);
 }
 
 Backend* find_backend(const std::string& name) {
@@ -65,28 +68,22 @@ Backend* find_backend(const std::string& name) {
 }
 
 Backend& backend_for(DeviceType type) {
-  if (t_override) {
-    auto it = t_override->find(type);
-    if (it != t_override->end() && it->second) return *it->second;
-  }
-  Registry& r = registry();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  auto it = r.defaults.find(type);
-  if (it == r.defaults.end()) {
+  const int index = static_cast<int>(type);
+  if (Backend* b = t_override[index]) return *b;
+  Backend* b = registry().defaults[index].load(std::memory_order_acquire);
+  if (!b) {
     throw DeviceError(std::string("no backend is available for device type ") +
                       (type == DeviceType::cpu ? "cpu" : "cuda") +
                       (type == DeviceType::cuda
                            ? " (diffvi was built without CUDA, or no CUDA device is present)"
                            : ""));
   }
-  return *it->second;
+  return *b;
 }
 
 BackendGuard::BackendGuard(Backend& backend) : type_(backend.device_type()) {
-  if (!t_override) t_override = new std::map<DeviceType, Backend*>();
-  auto it = t_override->find(type_);
-  previous_ = it == t_override->end() ? nullptr : it->second;
-  (*t_override)[type_] = &backend;
+  previous_ = t_override[static_cast<int>(type_)];
+  t_override[static_cast<int>(type_)] = &backend;
 }
 
 namespace {
@@ -99,6 +96,6 @@ Backend& checked_find(const std::string& name) {
 
 BackendGuard::BackendGuard(const std::string& name) : BackendGuard(checked_find(name)) {}
 
-BackendGuard::~BackendGuard() { (*t_override)[type_] = previous_; }
+BackendGuard::~BackendGuard() { t_override[static_cast<int>(type_)] = previous_; }
 
 }  // namespace diffvi

@@ -58,6 +58,12 @@ enum class Distribution : uint8_t { uniform, normal };  // U(a, b); N(a, b^2)
 struct AdamWSlot {
   Buf param, grad, exp_avg, exp_avg_sq;
 };
+// Geometry of a 2-D convolution (a cross-correlation, as torch.nn.functional.conv2d): stride,
+// symmetric zero padding and channel groups. Output extent: OH = (H + 2·pad_h − KH)/stride_h + 1.
+struct Conv2dParams {
+  int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, groups = 1;
+};
+
 struct AdamWConfig {
   double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
   int64_t step = 1;  // 1-based step number, for bias correction
@@ -111,6 +117,19 @@ class Backend {
   // dst[M, N] = act(x[M, K] · w[N, K]ᵀ + bias[N]); bias may be null. x and w contiguous.
   virtual void linear(const Buf& dst, const Buf& x, const Buf& w, const Buf* bias,
                       Activation act) = 0;
+
+  // --- convolution (NCHW; conv.cpp of each backend) -------------------------------------------
+  // y[N, O, OH, OW] = x[N, C, H, W] ⋆ w[O, C/groups, KH, KW] + bias[O] (bias may be null). Shapes
+  // already agree with `p` (the tensor layer checks them); every buffer is contiguous.
+  virtual void conv2d(const Buf& y, const Buf& x, const Buf& w, const Buf* bias,
+                      const Conv2dParams& p) = 0;
+  // dx[N, C, H, W] (overwritten) = the gradient of conv2d with respect to x, given dy and w.
+  virtual void conv2d_backward_data(const Buf& dx, const Buf& dy, const Buf& w,
+                                    const Conv2dParams& p) = 0;
+  // dw[O, C/groups, KH, KW] (overwritten) = the gradient with respect to w, given x and dy; when
+  // non-null, dbias[O] = dy summed over N, OH and OW.
+  virtual void conv2d_backward_weights(const Buf& dw, const Buf* dbias, const Buf& x,
+                                       const Buf& dy, const Conv2dParams& p) = 0;
 
   // --- fused normalisation ------------------------------------------------------------------
   // Row-wise over contiguous [rows, cols] (the tensor layer flattens): log=false softmax,

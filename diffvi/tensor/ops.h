@@ -61,6 +61,21 @@ LayerNormGrads layer_norm_backward(const Tensor& dy, const Tensor& x, const Tens
                                    const Tensor& rstd, int64_t normalized_ndim,
                                    const Tensor& gamma, bool want_gamma, bool want_beta);
 
+// --- convolution (conv_ops.cpp) ------------------------------------------------------------------
+// x [N, C, H, W] ⋆ w [O, C/groups, KH, KW] + bias [O] (or undefined) -> [N, O, OH, OW], with
+// OH = (H + 2·pad_h − KH)/stride_h + 1. ShapeError naming the shapes for any inconsistency.
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p);
+// The gradient with respect to x (of shape `input_shape`) of conv2d given dy [N, O, OH, OW].
+Tensor conv2d_backward_data(const Tensor& dy, const Tensor& w, const Shape& input_shape,
+                            const Conv2dParams& p);
+struct Conv2dWeightGrads {
+  Tensor dw, dbias;  // dbias undefined unless requested
+};
+// The gradients with respect to w (of shape `weight_shape`) and, when want_bias, the bias.
+Conv2dWeightGrads conv2d_backward_weights(const Tensor& x, const Tensor& dy,
+                                          const Shape& weight_shape, const Conv2dParams& p,
+                                          bool want_bias);
+
 // Indices are i64 tensors; IndexError for values out of range.
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);

@@ -17,6 +17,12 @@ using tag = memory::format_tag;
 
 constexpr auto kF32 = memory::data_type::f32;
 
+// Below this many multiply-adds a convolution runs on one thread. oneDNN's gemm convolution
+// splits small problems poorly: on a busy 2-core box a 3.6M-MAC conv (batch 2, 64 channels, 7×7)
+// took ~1 ms on one thread and ~24 ms on two, the second thread's barrier waiting for a time
+// slice. Above ~32M MACs (several ms of work) a second core pays for its wake-up.
+constexpr int64_t kSerialConvMacs = int64_t{1} << 25;
+
 // Everything that shapes a convolution primitive: x [N, C, H, W], w [O, C/G, KH, KW] and
 // y [N, O, OH, OW] plus the stride/padding/groups of `p`.
 struct ConvShape {
@@ -38,8 +44,8 @@ struct ConvShape {
   int64_t macs() const { return y[0] * y[1] * y[2] * y[3] * w[1] * w[2] * w[3]; }
 
   PrimitiveKey key(cpu::PrimitiveKind kind, bool with_bias) const {
-    PrimitiveKey k{static_cast<int64_t>(kind), with_bias, p.stride_h, p.stride_w,
-                   p.pad_h, p.pad_w, p.groups};
+    PrimitiveKey k{
+        static_cast<int64_t>(kind), with_bias, p.stride_h, p.stride_w, p.pad_h, p.pad_w, p.groups};
     k.insert(k.end(), x.begin(), x.end());
     k.insert(k.end(), w.begin(), w.end());
     k.insert(k.end(), y.begin(), y.end());
@@ -50,8 +56,7 @@ struct ConvShape {
   dnnl::convolution_forward::primitive_desc forward_pd(bool with_bias) const {
     dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training,
                                       dnnl::algorithm::convolution_direct, x_md(), w_md(),
-                                      bias_md(with_bias), y_md(), strides(), padding(),
-                                      padding());
+                                      bias_md(with_bias), y_md(), strides(), padding(), padding());
     return dnnl::convolution_forward::primitive_desc(d, cpu::dnnl_engine());
   }
 };
@@ -84,7 +89,7 @@ void CpuBackend::conv2d(const Buf& y, const Buf& x, const Buf& w, const Buf* bia
   if (dnnl_ok({&y, &x, &w, bias})) {
     const ConvShape s = conv_shape(x, w, y, p);
     const bool with_bias = bias != nullptr;
-    const cpu::SerialScope serial(s.macs() < cpu::kSerialMatmulMacs);
+    const cpu::SerialScope serial(s.macs() < kSerialConvMacs);
     dnnl::primitive prim = cpu::cached_primitive(
         s.key(cpu::PrimitiveKind::conv_fwd, with_bias),
         [&]() -> dnnl::primitive { return dnnl::convolution_forward(s.forward_pd(with_bias)); });
@@ -101,7 +106,7 @@ void CpuBackend::conv2d_backward_data(const Buf& dx, const Buf& dy, const Buf& w
                                       const Conv2dParams& p) {
   if (dnnl_ok({&dx, &dy, &w})) {
     const ConvShape s = conv_shape(dx, w, dy, p);
-    const cpu::SerialScope serial(s.macs() < cpu::kSerialMatmulMacs);
+    const cpu::SerialScope serial(s.macs() < kSerialConvMacs);
     dnnl::primitive prim = cpu::cached_primitive(
         s.key(cpu::PrimitiveKind::conv_bwd_data, false), [&]() -> dnnl::primitive {
           dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, s.x_md(),
@@ -124,12 +129,12 @@ void CpuBackend::conv2d_backward_weights(const Buf& dw, const Buf* dbias, const 
   if (dnnl_ok({&dw, dbias, &x, &dy})) {
     const ConvShape s = conv_shape(x, dw, dy, p);
     const bool with_bias = dbias != nullptr;
-    const cpu::SerialScope serial(s.macs() < cpu::kSerialMatmulMacs);
+    const cpu::SerialScope serial(s.macs() < kSerialConvMacs);
     dnnl::primitive prim = cpu::cached_primitive(
         s.key(cpu::PrimitiveKind::conv_bwd_weights, with_bias), [&]() -> dnnl::primitive {
-          dnnl::convolution_backward_weights::desc d(
-              dnnl::algorithm::convolution_direct, s.x_md(), s.w_md(), s.bias_md(with_bias),
-              s.y_md(), s.strides(), s.padding(), s.padding());
+          dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, s.x_md(),
+                                                     s.w_md(), s.bias_md(with_bias), s.y_md(),
+                                                     s.strides(), s.padding(), s.padding());
           return dnnl::convolution_backward_weights(
               dnnl::convolution_backward_weights::primitive_desc(d, cpu::dnnl_engine(),
                                                                  s.forward_pd(with_bias)));

@@ -15,8 +15,7 @@ struct View4 {
   T* data;
   int64_t s0, s1, s2, s3;
   explicit View4(const Buf& b)
-      : data(b.ptr<T>()), s0(b.strides[0]), s1(b.strides[1]), s2(b.strides[2]),
-        s3(b.strides[3]) {}
+      : data(b.ptr<T>()), s0(b.strides[0]), s1(b.strides[1]), s2(b.strides[2]), s3(b.strides[3]) {}
   T& at(int64_t a, int64_t b, int64_t c, int64_t d) const {
     return data[a * s0 + b * s1 + c * s2 + d * s3];
   }
@@ -35,13 +34,12 @@ Geometry geometry(const char* kernel, const Buf& x, const Buf& w, const Buf& y,
                      shape_str(x.shape) + ", " + shape_str(w.shape) + ", " + shape_str(y.shape));
   }
   strided::require_floating(kernel, x.dtype);
-  const Geometry g{x.shape[0], x.shape[1], x.shape[2], x.shape[3], w.shape[0],
-                   w.shape[1], w.shape[2], w.shape[3], y.shape[2], y.shape[3],
-                   w.shape[0] / p.groups};
+  const Geometry g{x.shape[0], x.shape[1], x.shape[2], x.shape[3], w.shape[0],           w.shape[1],
+                   w.shape[2], w.shape[3], y.shape[2], y.shape[3], w.shape[0] / p.groups};
   if (g.c != g.cg * p.groups || g.o != g.og * p.groups || y.shape[0] != g.n || y.shape[1] != g.o) {
-    throw ShapeError(std::string("reference backend: ") + kernel + " with x " +
-                     shape_str(x.shape) + ", w " + shape_str(w.shape) + ", y " +
-                     shape_str(y.shape) + " and groups " + std::to_string(p.groups));
+    throw ShapeError(std::string("reference backend: ") + kernel + " with x " + shape_str(x.shape) +
+                     ", w " + shape_str(w.shape) + ", y " + shape_str(y.shape) + " and groups " +
+                     std::to_string(p.groups));
   }
   return g;
 }
@@ -87,7 +85,8 @@ void ReferenceBackend::conv2d_backward_data(const Buf& dx, const Buf& dy, const 
   visit_floating(dx.dtype, [&](auto tag) {
     using T = decltype(tag);
     const View4<T> dxv(dx), dyv(dy), wv(w);
-    // dx[n, c, hi, wj] gathers every (o, i, j, ki, kj) with i·stride − pad + ki = hi (same in w).
+    // dx[n, c, hi, wj] gathers every (o, i, j, ki, kj) with i·stride − pad + ki = hi (and the
+    // same along w).
     for (int64_t n = 0; n < g.n; ++n) {
       for (int64_t c = 0; c < g.c; ++c) {
         const int64_t grp = c / g.cg, cl = c % g.cg;
