@@ -1,17 +1,31 @@
 #!/usr/bin/env bash
 # The main job: installs missing Debian packages, builds the Release tree in build/, and runs
-# the demo (a 2-D MLP regression trained with diffvi's autograd; prints its loss curve).
-# Arguments are passed to the demo.
+# the paper reproductions in quick mode, writing results and figures under out/ (one folder per
+# binary). `./run.sh --full` runs them in full instead (hours; see README).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 source scripts/setup.sh
 
+mode=--quick
+out=out
+while (($#)); do
+  case "$1" in
+    --full) mode=""; shift ;;
+    --out) out="$2"; shift 2 ;;
+    *) echo "usage: ./run.sh [--full] [--out DIR]" >&2; exit 2 ;;
+  esac
+done
+
+# Each reproduction binary: name and its output folder.
+repros=(repro-dpm-solver)
+
 diffvi_install_deps
 diffvi_configure_release
-if [[ ! -f examples/demo_mlp.cpp ]]; then
-  diffvi_log "examples/demo_mlp.cpp does not exist yet: nothing to run"
-  exit 1
-fi
-diffvi_build build demo-mlp
-diffvi_log "running build/bin/demo-mlp $*"
-exec build/bin/demo-mlp "$@"
+diffvi_build build "${repros[@]}"
+mkdir -p "$out"
+for r in "${repros[@]}"; do
+  dir="$out/${r#repro-}"
+  diffvi_log "running build/bin/$r ${mode} --out $dir"
+  build/bin/"$r" ${mode} --out "$dir"
+done
+diffvi_log "results: $(ls -d "$out"/*/ | tr '\n' ' ')"
