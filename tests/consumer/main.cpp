@@ -62,6 +62,51 @@ int main() {
             << ", max abs error " << check.max_abs_error << "\n";
   expect(check.ok, "gradcheck");
 
+  // Random chains of ops composed here, outside the library: gradients match finite differences.
+  using Op = Tensor (*)(const Tensor&, const Tensor&);
+  const std::vector<std::pair<const char*, Op>> ops = {
+      {"add", [](const Tensor& a, const Tensor& b) { return a + b; }},
+      {"mul", [](const Tensor& a, const Tensor& b) { return a * b; }},
+      {"div", [](const Tensor& a, const Tensor& b) { return a / (square(b) + 1.0); }},
+      {"tanh", [](const Tensor& a, const Tensor&) { return tanh(a); }},
+      {"gelu", [](const Tensor& a, const Tensor&) { return gelu(a); }},
+      {"softplus", [](const Tensor& a, const Tensor&) { return softplus(a); }},
+      {"exp", [](const Tensor& a, const Tensor&) { return exp(clamp(a, -3.0, 3.0)); }},
+      {"matmul", [](const Tensor& a, const Tensor& b) { return matmul(a, transpose(b, 0, 1)) / 4.0; }},
+      {"softmax", [](const Tensor& a, const Tensor&) { return softmax(a, 1); }},
+      {"layer_norm", [](const Tensor& a, const Tensor&) { return layer_norm(a, {4}); }},
+      {"bcast_sub", [](const Tensor& a, const Tensor& b) { return a - mean(b, {0}, true); }},
+      {"cumsum", [](const Tensor& a, const Tensor&) { return cumsum(a, 1); }},
+      {"permute", [](const Tensor& a, const Tensor& b) {
+         return reshape(transpose(reshape(a, {2, 2, 4}), 1, 2), {4, 4}) + b; }},
+  };
+  Generator pick(7);
+  int chains_ok = 0;
+  const int kChains = 25;
+  for (int c = 0; c < kChains; ++c) {
+    std::vector<size_t> chain;
+    std::string names;
+    for (int k = 0; k < 6; ++k) {
+      const size_t i = static_cast<size_t>(rand({1}, pick).item() * ops.size()) % ops.size();
+      chain.push_back(i);
+      names += std::string(k ? " -> " : "") + ops[i].first;
+    }
+    GradcheckResult r = gradcheck(
+        [&](const std::vector<Tensor>& in) {
+          Tensor h = in[0];
+          for (size_t i : chain) h = ops[i].second(h, in[1]);
+          return h;
+        },
+        {randn({4, 4}, gen, f64_grad), randn({4, 4}, gen, f64_grad)}, {.atol = 1e-5, .rtol = 1e-4});
+    if (r.ok) {
+      ++chains_ok;
+    } else {
+      std::cerr << "chain " << names << ": " << r.message << "\n";
+    }
+  }
+  std::cout << "random op chains: " << chains_ok << "/" << kChains << " match finite differences\n";
+  expect(chains_ok == kChains, "random op chains match finite differences");
+
   // Same seed, same numbers.
   Generator again(42);
   expect(randn({8, 3}, again).to_vector<float>() == x.to_vector<float>(), "reproducible randn");
