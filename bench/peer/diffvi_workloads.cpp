@@ -1,6 +1,7 @@
 // Times the canonical workloads (workloads.json) in diffvi; prints one JSON line, as the PyTorch
 // and libtorch contenders do. Written with the public nn API a researcher would use.
-//   peer-workloads SPEC.json [--threads N] [--iters K] [--warmup W] [--sgemm]
+//   peer-workloads SPEC.json [--threads N] [--iters K] [--warmup W] [--sgemm] [--only NAME]
+// --only times one workload (for profiling it alone).
 // --sgemm also measures diffvi's own 2048^3 f32 matmul rate (the reference for train GFLOP/s).
 #include <algorithm>
 #include <chrono>
@@ -72,11 +73,13 @@ double sgemm_gflops() {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: peer-workloads SPEC.json [--threads N] [--iters K] [--warmup W] [--sgemm]\n";
+    std::cerr << "usage: peer-workloads SPEC.json [--threads N] [--iters K] [--warmup W] [--sgemm] "
+                 "[--only NAME]\n";
     return 2;
   }
   int threads = 1, iters = 20, warmup = 3;
   bool sgemm = false;
+  std::string only;
   for (int i = 2; i < argc; ++i) {
     const std::string f = argv[i];
     if (f == "--sgemm") {
@@ -85,6 +88,8 @@ int main(int argc, char** argv) {
       threads = std::stoi(argv[++i]);
     } else if (i + 1 < argc && f == "--iters") {
       iters = std::stoi(argv[++i]);
+    } else if (i + 1 < argc && f == "--only") {
+      only = argv[++i];
     } else if (i + 1 < argc && f == "--warmup") {
       warmup = std::stoi(argv[++i]);
     } else {
@@ -99,6 +104,7 @@ int main(int argc, char** argv) {
     set_num_threads(threads);
     nlohmann::json res;
     for (const auto& w : spec["workloads"]) {
+      if (!only.empty() && w["name"] != only) continue;
       Generator gen(0);
       const int64_t din = w["din"], batch = w["batch"];
       Net net(din, w["width"], w["depth"], gen);

@@ -9,3 +9,12 @@
 #else
 #define DIFFVI_HD
 #endif
+
+// DIFFVI_HD_INLINE: DIFFVI_HD, and always inlined. For the small formulas a vectorised CPU
+// kernel (built for a wider target with target_clones) calls in its loop: an out-of-line call
+// would run the baseline build of the formula, one element at a time.
+#if defined(__CUDACC__)
+#define DIFFVI_HD_INLINE __host__ __device__ __forceinline__
+#else
+#define DIFFVI_HD_INLINE [[gnu::always_inline]] inline
+#endif
