@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <functional>
+#include <limits>
 
 #include "test_util.h"
 
@@ -26,9 +27,12 @@ struct UnaryCase {
 
 Tensor Input(const Shape& shape, Domain d, uint64_t seed, DType dt) {
   switch (d) {
-    case Domain::kPositive: return testutil::Uniform(shape, seed, dt, 0.1, 3.0);
-    case Domain::kAwayFromZero: return testutil::AwayFromZero(shape, seed, dt, 0.2, 1.5);
-    default: return testutil::Uniform(shape, seed, dt, -2.0, 2.0);
+    case Domain::kPositive:
+      return testutil::Uniform(shape, seed, dt, 0.1, 3.0);
+    case Domain::kAwayFromZero:
+      return testutil::AwayFromZero(shape, seed, dt, 0.2, 1.5);
+    default:
+      return testutil::Uniform(shape, seed, dt, -2.0, 2.0);
   }
 }
 
@@ -123,8 +127,8 @@ class UnaryTest : public ::testing::TestWithParam<UnaryCase> {};
 
 // Shapes cover rank 0, size-0 and size-1 dims, and sizes large enough for the vector loops and
 // their remainders.
-const std::vector<Shape> kShapes = {{}, {0}, {1}, {1, 1}, {7}, {3, 1, 4}, {2, 0, 3}, {33, 17},
-                                    {1031}};
+const std::vector<Shape> kShapes = {{},        {0},       {1},      {1, 1}, {7},
+                                    {3, 1, 4}, {2, 0, 3}, {33, 17}, {1031}};
 
 TEST_P(UnaryTest, CpuMatchesReferenceF32) {
   const UnaryCase& c = GetParam();
@@ -150,8 +154,7 @@ TEST_P(UnaryTest, BackwardCpuMatchesReferenceF32) {
     // Through a transposed view of the leaf.
     if (x.dim() == 2) {
       EXPECT_TRUE(testutil::BackwardCpuMatchesReference(
-          [&](const std::vector<Tensor>& in) { return c.fn(diffvi::transpose(in[0], 0, 1)); },
-          {x}))
+          [&](const std::vector<Tensor>& in) { return c.fn(diffvi::transpose(in[0], 0, 1)); }, {x}))
           << c.name << " transposed";
     }
   }
@@ -176,8 +179,9 @@ TEST_P(UnaryTest, Gradcheck) {
   EXPECT_GRADCHECK([&](const std::vector<Tensor>& in) { return c.fn(in[0]); },
                    std::vector<Tensor>{x});
   // Through a non-contiguous view, and on a rank-0 input.
-  EXPECT_GRADCHECK([&](const std::vector<Tensor>& in) { return c.fn(diffvi::transpose(in[0], 0, 1)); },
-                   std::vector<Tensor>{x});
+  EXPECT_GRADCHECK(
+      [&](const std::vector<Tensor>& in) { return c.fn(diffvi::transpose(in[0], 0, 1)); },
+      std::vector<Tensor>{x});
   const Tensor s = testutil::Leaf(Input({}, c.domain, 12, DType::f64));
   EXPECT_GRADCHECK([&](const std::vector<Tensor>& in) { return c.fn(in[0]); },
                    std::vector<Tensor>{s});
@@ -212,6 +216,22 @@ TEST(Unary, SoftplusIsStableForLargeInputs) {
     EXPECT_DOUBLE_EQ(y[2], 30 + std::log1p(std::exp(-30.0))) << b;
     EXPECT_DOUBLE_EQ(y[3], 800.0) << b;
   }
+}
+
+// The CPU backend's vectorised GELU (A&S 7.1.26 for Φ, its own exp) against the reference's
+// double-precision erf over the whole range, the tails where Φ underflows or saturates, and the
+// special values, forward and backward; the run ends mid-vector.
+TEST(Unary, VectorisedGeluMatchesTheReferenceOverItsRange) {
+  std::vector<float> xs;
+  for (int i = 0; i <= 4000; ++i) xs.push_back(-20.f + 40.f * static_cast<float>(i) / 4000.f);
+  xs.insert(xs.end(),
+            {0.f, -0.f, 1e-30f, -1e-30f, 88.f, -88.f, 1e30f, -1e30f,
+             std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN()});
+  const Tensor x = diffvi::from_vector(xs, {static_cast<int64_t>(xs.size())});
+  EXPECT_TRUE(testutil::CpuMatchesReference([&] { return diffvi::gelu(x); }, 1e-5, 1e-6));
+  const Tensor dy = testutil::Uniform(x.shape(), 3, DType::f32, 0.5, 1.5);
+  EXPECT_TRUE(testutil::CpuMatchesReference(
+      [&] { return diffvi::raw::unary_backward(diffvi::UnaryOp::gelu_erf, x, dy); }, 1e-5, 1e-6));
 }
 
 TEST(Unary, SigmoidSaturatesWithoutNaN) {

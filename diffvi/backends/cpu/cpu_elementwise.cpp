@@ -267,13 +267,18 @@ void CpuBackend::fill(const Buf& dst, double value) {
 }
 
 void CpuBackend::unary(UnaryOp op, const Buf& dst, const Buf& x, double a, double b) {
-  // Dense f32 (dst is contiguous by contract, so a dense x walks in the same order): oneDNN's
-  // JIT eltwise for the transcendentals, xtensor/xsimd for the rest (cpu_eltwise.h).
+  // Dense f32 (dst is contiguous by contract, so a dense x walks in the same order): GELU's own
+  // loop, oneDNN's JIT eltwise for the other transcendentals, xtensor/xsimd for the rest
+  // (cpu_eltwise.h).
   if (x.dtype == DType::f32 && dst.dtype == DType::f32 && cpu::is_dense(x) &&
       cpu::is_dense(dst)) {
     float* out = dst.ptr<float>();
     const float* in = x.ptr<float>();
     const int64_t n = dst.numel();
+    if (op == UnaryOp::gelu_erf) {
+      cpu::gelu_erf_f32(out, in, n);
+      return;
+    }
     if (cpu::dnnl_unary_f32(op, out, in, n, a, b) || cpu::simd_unary_f32(op, out, in, n, a, b)) {
       return;
     }
@@ -297,6 +302,10 @@ void CpuBackend::unary_backward(UnaryOp op, const Buf& dx, const Buf& x, const B
     float* out = dx.ptr<float>();
     const float *px = x.ptr<float>(), *pg = dy.ptr<float>();
     const int64_t n = dx.numel();
+    if (op == UnaryOp::gelu_erf) {
+      cpu::gelu_erf_backward_f32(out, px, pg, n);
+      return;
+    }
     if (cpu::dnnl_unary_backward_f32(op, out, px, pg, n, a, b) ||
         cpu::simd_unary_backward_f32(op, out, px, pg, n, a, b)) {
       return;

@@ -26,4 +26,8 @@ bool simd_unary_f32(UnaryOp op, float* dst, const float* x, int64_t n, double a,
 bool simd_unary_backward_f32(UnaryOp op, float* dx, const float* x, const float* dy, int64_t n,
                              double a, double b);
 
+// GELU (erf form) over n dense floats, vectorised in cpu_gelu.cpp (dst may alias x).
+void gelu_erf_f32(float* dst, const float* x, int64_t n);
+void gelu_erf_backward_f32(float* dx, const float* x, const float* dy, int64_t n);
+
 }  // namespace diffvi::cpu
