@@ -8,5 +8,6 @@
 #include "diffvi/tensor/backend.h"
 #include "diffvi/tensor/errors.h"
 #include "diffvi/tensor/generator.h"
+#include "diffvi/tensor/profiler.h"
 #include "diffvi/tensor/tensor.h"
 #include "diffvi/tensor/threads.h"

@@ -1,12 +1,15 @@
 // Times the canonical workloads (workloads.json) in diffvi; prints one JSON line, as the PyTorch
 // and libtorch contenders do. Written with the public nn API a researcher would use.
 //   peer-workloads SPEC.json [--threads N] [--iters K] [--warmup W] [--sgemm] [--only NAME]
-// --only times one workload (for profiling it alone).
+//                  [--profile]
+// --only times one workload (for profiling it alone). --profile also prints, to stderr, a
+// kernel-by-kernel table of each workload's train step and sample (KernelProfiler), per call.
 // --sgemm also measures diffvi's own 2048^3 f32 matmul rate (the reference for train GFLOP/s).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -25,14 +28,15 @@ class Net : public nn::Module {
   Net(int64_t din, int64_t width, int64_t depth, Generator& gen) : Module("Net") {
     int64_t fan_in = din + 1;
     for (int64_t i = 0; i < depth; ++i) {
-      linears_.push_back(register_module("linear" + std::to_string(i),
-                                         std::make_shared<nn::Linear>(fan_in, width,
-                                                                      nn::LinearOptions(), gen)));
+      linears_.push_back(
+          register_module("linear" + std::to_string(i),
+                          std::make_shared<nn::Linear>(fan_in, width, nn::LinearOptions(), gen)));
       norms_.push_back(register_module("norm" + std::to_string(i),
                                        std::make_shared<nn::LayerNorm>(Shape{width})));
       fan_in = width;
     }
-    out_ = register_module("out", std::make_shared<nn::Linear>(fan_in, din, nn::LinearOptions(), gen));
+    out_ =
+        register_module("out", std::make_shared<nn::Linear>(fan_in, din, nn::LinearOptions(), gen));
   }
   Tensor forward(const Tensor& x) override {
     Tensor h = x;
@@ -74,16 +78,19 @@ double sgemm_gflops() {
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::cerr << "usage: peer-workloads SPEC.json [--threads N] [--iters K] [--warmup W] [--sgemm] "
-                 "[--only NAME]\n";
+                 "[--only NAME] [--profile]\n";
     return 2;
   }
   int threads = 1, iters = 20, warmup = 3;
   bool sgemm = false;
   std::string only;
+  bool profile = false;
   for (int i = 2; i < argc; ++i) {
     const std::string f = argv[i];
     if (f == "--sgemm") {
       sgemm = true;
+    } else if (f == "--profile") {
+      profile = true;
     } else if (i + 1 < argc && f == "--threads") {
       threads = std::stoi(argv[++i]);
     } else if (i + 1 < argc && f == "--iters") {
@@ -129,6 +136,23 @@ int main(int argc, char** argv) {
           z = sub(z, mul(net(cat({z, t}, 1)), step_size));
         }
       };
+      if (profile) {
+        for (auto& [what, fn] : {std::pair<const char*, std::function<void()>>{"train", train_step},
+                                 {"sample", sample}}) {
+          for (int i = 0; i < warmup; ++i) fn();
+          const auto t0 = std::chrono::steady_clock::now();
+          KernelProfiler profiler;
+          for (int i = 0; i < iters; ++i) fn();
+          const double wall =
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                  .count() /
+              iters;
+          std::cerr << w["name"].get<std::string>() << " " << what << ": " << wall
+                    << " ms per call (profiled), " << profiler.total_ms() / iters
+                    << " ms of it in kernels\n"
+                    << profiler.table(iters) << "\n";
+        }
+      }
       res[w["name"].get<std::string>()] = {{"train_ms", median_ms(train_step, iters, warmup)},
                                            {"sample_ms", median_ms(sample, iters, warmup)}};
     }

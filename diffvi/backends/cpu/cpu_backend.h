@@ -1,4 +1,4 @@
-// The CPU backend: oneDNN for matmul/linear, layer norm and softmax (primitives cached by shape),
+// The CPU backend: oneDNN for matmul/linear and softmax (primitives cached by shape),
 // OpenBLAS (OpenMP build) for f64 GEMM, and vectorised OpenMP loops for elementwise work,
 // reductions and AdamW. Every kernel takes a fast path for the common layouts (dense, or the
 // broadcast patterns the tensor layer produces) and otherwise defers to the reference backend,

@@ -2,9 +2,8 @@
 // primitives keyed by everything that shapes them, so a repeated shape pays only execution.
 #pragma once
 
-#include <dnnl.hpp>
-
 #include <cstdint>
+#include <dnnl.hpp>
 #include <functional>
 #include <vector>
 
@@ -19,8 +18,15 @@ dnnl::stream& dnnl_stream();
 // is appended by the cache, because oneDNN sizes its work split when a primitive is created.
 using PrimitiveKey = std::vector<int64_t>;
 
-enum class PrimitiveKind : int64_t { matmul = 1, softmax_fwd, softmax_bwd, lnorm_fwd, lnorm_bwd,
-                                     eltwise, conv_fwd, conv_bwd_data, conv_bwd_weights };
+enum class PrimitiveKind : int64_t {
+  matmul = 1,
+  softmax_fwd,
+  softmax_bwd,
+  eltwise,
+  conv_fwd,
+  conv_bwd_data,
+  conv_bwd_weights
+};
 
 // Returns the cached primitive for `key`, creating it with `make` on first use. An empty
 // primitive (make threw dnnl::error, e.g. an unsupported layout) is cached too, so the caller

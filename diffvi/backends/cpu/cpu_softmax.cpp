@@ -1,0 +1,85 @@
+// Softmax / log-softmax of the CPU backend: f32 on dense rows through cached oneDNN
+// primitives; f64 and any other layout through the reference. (Layer norm: cpu_layer_norm.cpp.)
+#include <cmath>
+#include <cstring>
+#include <unordered_map>
+#include <vector>
+
+#include "diffvi/backends/cpu/cpu_backend.h"
+#include "diffvi/backends/cpu/cpu_dnnl.h"
+#include "diffvi/backends/cpu/cpu_internal.h"
+
+namespace diffvi {
+namespace {
+
+using cpu::PrimitiveKey;
+using cpu::PrimitiveKind;
+using dnnl::memory;
+
+constexpr auto kF32 = memory::data_type::f32;
+
+// Rows and columns of a dense f32 operand read as the contract's [rows, cols] (other ranks
+// are rows of the last dim, as in the reference).
+bool dense_rows(const Buf& b, int64_t& rows, int64_t& cols) {
+  if (b.dtype != DType::f32 || b.ndim() == 0 || !cpu::is_dense(b)) return false;
+  cols = b.shape.back();
+  rows = cols == 0 ? 0 : b.numel() / cols;
+  return rows > 0 && cols > 0;
+}
+
+void run(dnnl::primitive& prim, const std::unordered_map<int, memory>& args) {
+  dnnl::stream& stream = cpu::dnnl_stream();
+  prim.execute(stream, args);
+  stream.wait();
+}
+
+dnnl::softmax_v2_forward::primitive_desc softmax_fwd_pd(const memory::desc& md, bool log) {
+  const auto alg = log ? dnnl::algorithm::softmax_log : dnnl::algorithm::softmax_accurate;
+  return {{dnnl::prop_kind::forward_training, alg, md, md, 1}, cpu::dnnl_engine()};
+}
+
+}  // namespace
+
+void CpuBackend::softmax(const Buf& dst, const Buf& x, bool log) {
+  int64_t rows, cols, drows, dcols;
+  if (!dense_rows(x, rows, cols) || !dense_rows(dst, drows, dcols)) {
+    ReferenceBackend::softmax(dst, x, log);
+    return;
+  }
+  const memory::desc md({rows, cols}, kF32, memory::format_tag::ab);
+  const cpu::SerialScope serial(rows * cols < cpu::kParallelThreshold);
+  dnnl::primitive prim = cpu::cached_primitive(
+      {static_cast<int64_t>(PrimitiveKind::softmax_fwd), rows, cols, log},
+      [&]() -> dnnl::primitive { return dnnl::softmax_v2_forward(softmax_fwd_pd(md, log)); });
+  if (!prim) {
+    ReferenceBackend::softmax(dst, x, log);
+    return;
+  }
+  run(prim, {{DNNL_ARG_SRC, cpu::wrap(md, x.data)}, {DNNL_ARG_DST, cpu::wrap(md, dst.data)}});
+}
+
+void CpuBackend::softmax_backward(const Buf& dx, const Buf& y, const Buf& dy, bool log) {
+  int64_t rows, cols, r2, c2, r3, c3;
+  if (!dense_rows(y, rows, cols) || !dense_rows(dx, r2, c2) || !dense_rows(dy, r3, c3)) {
+    ReferenceBackend::softmax_backward(dx, y, dy, log);
+    return;
+  }
+  const memory::desc md({rows, cols}, kF32, memory::format_tag::ab);
+  const cpu::SerialScope serial(rows * cols < cpu::kParallelThreshold);
+  dnnl::primitive prim = cpu::cached_primitive(
+      {static_cast<int64_t>(PrimitiveKind::softmax_bwd), rows, cols, log},
+      [&]() -> dnnl::primitive {
+        const auto alg = log ? dnnl::algorithm::softmax_log : dnnl::algorithm::softmax_accurate;
+        dnnl::softmax_v2_backward::desc desc(alg, md, md, md, 1);
+        return dnnl::softmax_v2_backward({desc, cpu::dnnl_engine(), softmax_fwd_pd(md, log)});
+      });
+  if (!prim) {
+    ReferenceBackend::softmax_backward(dx, y, dy, log);
+    return;
+  }
+  run(prim, {{DNNL_ARG_DST, cpu::wrap(md, y.data)},
+             {DNNL_ARG_DIFF_DST, cpu::wrap(md, dy.data)},
+             {DNNL_ARG_DIFF_SRC, cpu::wrap(md, dx.data)}});
+}
+
+}  // namespace diffvi
