@@ -17,6 +17,7 @@
 
 #include "diffvi/diffvi.h"
 #include "diffvi/nn/nn.h"
+#include "diffvi/tensor/profiler.h"
 
 using namespace diffvi;
 
