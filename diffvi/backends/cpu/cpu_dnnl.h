@@ -33,6 +33,39 @@ enum class PrimitiveKind : int64_t {
 // falls back without retrying creation on every call. Thread-safe.
 dnnl::primitive cached_primitive(PrimitiveKey key, const std::function<dnnl::primitive()>& make);
 
+// A cached primitive with this thread's memory objects for its arguments. Running it only
+// re-points them at the caller's buffers, so a call allocates nothing: creating memory objects
+// and an argument map on every call cost ~2 us, as much as a small matmul itself.
+class BoundPrimitive {
+ public:
+  explicit operator bool() const { return static_cast<bool>(prim_); }
+  // Points argument i (in the order of the ids given to bound_primitive) at data[i] and runs
+  // the primitive to completion on this thread's stream.
+  void execute(std::initializer_list<const void*> data);
+
+ private:
+  friend BoundPrimitive& bind_primitive(const PrimitiveKey&, std::initializer_list<int>,
+                                        dnnl::primitive (*)(void*), void*);
+  dnnl::primitive prim_;  // empty when oneDNN has no implementation (the caller falls back)
+  std::vector<dnnl::memory> mems_;
+  std::vector<dnnl_exec_arg_t> args_;
+};
+
+BoundPrimitive& bind_primitive(const PrimitiveKey& key, std::initializer_list<int> arg_ids,
+                               dnnl::primitive (*make)(void*), void* context);
+
+// This thread's binding of the primitive cached under `key` (created by make() on first use in
+// any thread, through cached_primitive) with one memory object per id in `arg_ids`, each
+// described as the primitive expects it. The key must fix every argument's layout.
+template <class Make>
+BoundPrimitive& bound_primitive(const PrimitiveKey& key, std::initializer_list<int> arg_ids,
+                                Make&& make) {
+  using M = std::remove_reference_t<Make>;
+  return cpu::bind_primitive(
+      key, arg_ids, [](void* m) -> dnnl::primitive { return (*static_cast<M*>(m))(); },
+      const_cast<void*>(static_cast<const void*>(std::addressof(make))));
+}
+
 inline dnnl::memory::dims to_dims(const std::vector<int64_t>& v) {
   return dnnl::memory::dims(v.begin(), v.end());
 }

@@ -270,8 +270,7 @@ void CpuBackend::unary(UnaryOp op, const Buf& dst, const Buf& x, double a, doubl
   // Dense f32 (dst is contiguous by contract, so a dense x walks in the same order): GELU's own
   // loop, oneDNN's JIT eltwise for the other transcendentals, xtensor/xsimd for the rest
   // (cpu_eltwise.h).
-  if (x.dtype == DType::f32 && dst.dtype == DType::f32 && cpu::is_dense(x) &&
-      cpu::is_dense(dst)) {
+  if (x.dtype == DType::f32 && dst.dtype == DType::f32 && cpu::is_dense(x) && cpu::is_dense(dst)) {
     float* out = dst.ptr<float>();
     const float* in = x.ptr<float>();
     const int64_t n = dst.numel();

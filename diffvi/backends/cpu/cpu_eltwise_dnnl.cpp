@@ -57,14 +57,12 @@ dnnl::eltwise_forward::primitive_desc fwd_pd(const EltwiseAlg& e, const memory::
 }
 
 PrimitiveKey key_of(bool backward, const EltwiseAlg& e, int64_t n) {
-  return {static_cast<int64_t>(PrimitiveKind::eltwise), backward, static_cast<int64_t>(e.alg),
-          std::bit_cast<int32_t>(e.alpha), std::bit_cast<int32_t>(e.beta), n};
-}
-
-void run(dnnl::primitive& prim, const std::unordered_map<int, memory>& args) {
-  dnnl::stream& stream = dnnl_stream();
-  prim.execute(stream, args);
-  stream.wait();
+  return {static_cast<int64_t>(PrimitiveKind::eltwise),
+          backward,
+          static_cast<int64_t>(e.alg),
+          std::bit_cast<int32_t>(e.alpha),
+          std::bit_cast<int32_t>(e.beta),
+          n};
 }
 
 }  // namespace
@@ -72,14 +70,13 @@ void run(dnnl::primitive& prim, const std::unordered_map<int, memory>& args) {
 bool dnnl_unary_f32(UnaryOp op, float* dst, const float* x, int64_t n, double a, double b) {
   const std::optional<EltwiseAlg> e = to_dnnl(op, a);
   if (!e || n < kMinDnnlEltwise) return false;
-  const memory::desc md = vec_md(n);
   // Same split as the loops: oneDNN would otherwise wake the whole team for any size.
   const SerialScope serial(n < kParallelThresholdHeavy);
-  dnnl::primitive prim = cached_primitive(key_of(false, *e, n), [&]() -> dnnl::primitive {
-    return dnnl::eltwise_forward(fwd_pd(*e, md));
-  });
+  BoundPrimitive& prim = bound_primitive(
+      key_of(false, *e, n), {DNNL_ARG_SRC, DNNL_ARG_DST},
+      [&]() -> dnnl::primitive { return dnnl::eltwise_forward(fwd_pd(*e, vec_md(n))); });
   if (!prim) return false;
-  run(prim, {{DNNL_ARG_SRC, wrap(md, x)}, {DNNL_ARG_DST, wrap(md, dst)}});
+  prim.execute({x, dst});
   return true;
 }
 
@@ -88,16 +85,16 @@ bool dnnl_unary_backward_f32(UnaryOp op, float* dx, const float* x, const float*
   std::optional<EltwiseAlg> e = to_dnnl(op, a);
   // x^0 has derivative 0 everywhere; oneDNN's 0 * x^-1 would give NaN at x = 0.
   if (!e || n < kMinDnnlEltwise || (op == UnaryOp::pow_scalar && a == 0)) return false;
-  const memory::desc md = vec_md(n);
   const SerialScope serial(n < kParallelThresholdHeavy);
-  dnnl::primitive prim = cached_primitive(key_of(true, *e, n), [&]() -> dnnl::primitive {
-    const dnnl::eltwise_backward::desc desc(e->alg, md, md, e->alpha, e->beta);
-    return dnnl::eltwise_backward({desc, dnnl_engine(), fwd_pd(*e, md)});
-  });
+  BoundPrimitive& prim =
+      bound_primitive(key_of(true, *e, n), {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC},
+                      [&]() -> dnnl::primitive {
+                        const memory::desc md = vec_md(n);
+                        const dnnl::eltwise_backward::desc desc(e->alg, md, md, e->alpha, e->beta);
+                        return dnnl::eltwise_backward({desc, dnnl_engine(), fwd_pd(*e, md)});
+                      });
   if (!prim) return false;
-  run(prim, {{DNNL_ARG_SRC, wrap(md, x)},
-             {DNNL_ARG_DIFF_DST, wrap(md, dy)},
-             {DNNL_ARG_DIFF_SRC, wrap(md, dx)}});
+  prim.execute({x, dy, dx});
   return true;
 }
 

@@ -96,13 +96,6 @@ bool dnnl_matmul(const Buf& dst, const MatView& x, const MatView& w, const void*
   const int64_t batch = dst.shape[0], m = dst.shape[1], n = dst.shape[2];
   const bool batched = batch > 1;
   const cpu::SerialScope serial(batch * m * n * x.cols < cpu::kSerialMatmulMacs);
-  const auto dt = memory::data_type::f32;
-  const memory::desc x_md = md_of(x, dt, batched);
-  const memory::desc w_md = md_of(w, dt, batched);
-  const memory::desc dst_md =
-      batched ? memory::desc({batch, m, n}, dt, {m * n, n, 1}) : memory::desc({m, n}, dt, {n, 1});
-  const memory::desc bias_md =
-      batched ? memory::desc({1, 1, n}, dt, {n, n, 1}) : memory::desc({1, n}, dt, {n, 1});
   PrimitiveKey key{static_cast<int64_t>(cpu::PrimitiveKind::matmul),
                    batch,
                    m,
@@ -111,22 +104,32 @@ bool dnnl_matmul(const Buf& dst, const MatView& x, const MatView& w, const void*
                    bias != nullptr};
   append_view(key, x);
   append_view(key, w);
-  dnnl::primitive prim = cpu::cached_primitive(std::move(key), [&]() -> dnnl::primitive {
+  // Descriptors are built only when the primitive is: the key fixes them.
+  auto make = [&]() -> dnnl::primitive {
+    const auto dt = memory::data_type::f32;
+    const memory::desc x_md = md_of(x, dt, batched);
+    const memory::desc w_md = md_of(w, dt, batched);
+    const memory::desc dst_md =
+        batched ? memory::desc({batch, m, n}, dt, {m * n, n, 1}) : memory::desc({m, n}, dt, {n, 1});
+    const memory::desc bias_md =
+        batched ? memory::desc({1, 1, n}, dt, {n, n, 1}) : memory::desc({1, n}, dt, {n, 1});
     dnnl::primitive_attr attr;
     dnnl::post_ops ops;
     if (append_activation(ops, act)) attr.set_post_ops(ops);
     auto desc = bias ? dnnl::matmul::desc(x_md, w_md, bias_md, dst_md)
                      : dnnl::matmul::desc(x_md, w_md, dst_md);
     return dnnl::matmul(dnnl::matmul::primitive_desc(desc, attr, cpu::dnnl_engine()));
-  });
+  };
+  cpu::BoundPrimitive& prim =
+      bias ? cpu::bound_primitive(
+                 key, {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_BIAS}, make)
+           : cpu::bound_primitive(key, {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST}, make);
   if (!prim) return false;
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, cpu::wrap(x_md, x_data)},
-                                       {DNNL_ARG_WEIGHTS, cpu::wrap(w_md, w_data)},
-                                       {DNNL_ARG_DST, cpu::wrap(dst_md, dst.data)}};
-  if (bias) args.emplace(DNNL_ARG_BIAS, cpu::wrap(bias_md, bias->data));
-  dnnl::stream& stream = cpu::dnnl_stream();
-  prim.execute(stream, args);
-  stream.wait();
+  if (bias) {
+    prim.execute({x_data, w_data, dst.data, bias->data});
+  } else {
+    prim.execute({x_data, w_data, dst.data});
+  }
   return true;
 }
 

@@ -27,12 +27,6 @@ bool dense_rows(const Buf& b, int64_t& rows, int64_t& cols) {
   return rows > 0 && cols > 0;
 }
 
-void run(dnnl::primitive& prim, const std::unordered_map<int, memory>& args) {
-  dnnl::stream& stream = cpu::dnnl_stream();
-  prim.execute(stream, args);
-  stream.wait();
-}
-
 dnnl::softmax_v2_forward::primitive_desc softmax_fwd_pd(const memory::desc& md, bool log) {
   const auto alg = log ? dnnl::algorithm::softmax_log : dnnl::algorithm::softmax_accurate;
   return {{dnnl::prop_kind::forward_training, alg, md, md, 1}, cpu::dnnl_engine()};
@@ -46,16 +40,18 @@ void CpuBackend::softmax(const Buf& dst, const Buf& x, bool log) {
     ReferenceBackend::softmax(dst, x, log);
     return;
   }
-  const memory::desc md({rows, cols}, kF32, memory::format_tag::ab);
   const cpu::SerialScope serial(rows * cols < cpu::kParallelThreshold);
-  dnnl::primitive prim = cpu::cached_primitive(
-      {static_cast<int64_t>(PrimitiveKind::softmax_fwd), rows, cols, log},
-      [&]() -> dnnl::primitive { return dnnl::softmax_v2_forward(softmax_fwd_pd(md, log)); });
+  cpu::BoundPrimitive& prim =
+      cpu::bound_primitive({static_cast<int64_t>(PrimitiveKind::softmax_fwd), rows, cols, log},
+                           {DNNL_ARG_SRC, DNNL_ARG_DST}, [&]() -> dnnl::primitive {
+                             const memory::desc md({rows, cols}, kF32, memory::format_tag::ab);
+                             return dnnl::softmax_v2_forward(softmax_fwd_pd(md, log));
+                           });
   if (!prim) {
     ReferenceBackend::softmax(dst, x, log);
     return;
   }
-  run(prim, {{DNNL_ARG_SRC, cpu::wrap(md, x.data)}, {DNNL_ARG_DST, cpu::wrap(md, dst.data)}});
+  prim.execute({x.data, dst.data});
 }
 
 void CpuBackend::softmax_backward(const Buf& dx, const Buf& y, const Buf& dy, bool log) {
@@ -64,11 +60,11 @@ void CpuBackend::softmax_backward(const Buf& dx, const Buf& y, const Buf& dy, bo
     ReferenceBackend::softmax_backward(dx, y, dy, log);
     return;
   }
-  const memory::desc md({rows, cols}, kF32, memory::format_tag::ab);
   const cpu::SerialScope serial(rows * cols < cpu::kParallelThreshold);
-  dnnl::primitive prim = cpu::cached_primitive(
+  cpu::BoundPrimitive& prim = cpu::bound_primitive(
       {static_cast<int64_t>(PrimitiveKind::softmax_bwd), rows, cols, log},
-      [&]() -> dnnl::primitive {
+      {DNNL_ARG_DST, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC}, [&]() -> dnnl::primitive {
+        const memory::desc md({rows, cols}, kF32, memory::format_tag::ab);
         const auto alg = log ? dnnl::algorithm::softmax_log : dnnl::algorithm::softmax_accurate;
         dnnl::softmax_v2_backward::desc desc(alg, md, md, md, 1);
         return dnnl::softmax_v2_backward({desc, cpu::dnnl_engine(), softmax_fwd_pd(md, log)});
@@ -77,9 +73,7 @@ void CpuBackend::softmax_backward(const Buf& dx, const Buf& y, const Buf& dy, bo
     ReferenceBackend::softmax_backward(dx, y, dy, log);
     return;
   }
-  run(prim, {{DNNL_ARG_DST, cpu::wrap(md, y.data)},
-             {DNNL_ARG_DIFF_DST, cpu::wrap(md, dy.data)},
-             {DNNL_ARG_DIFF_SRC, cpu::wrap(md, dx.data)}});
+  prim.execute({y.data, dy.data, dx.data});
 }
 
 }  // namespace diffvi

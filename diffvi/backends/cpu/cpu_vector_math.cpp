@@ -124,9 +124,8 @@ bool simd_unary_backward_f32(UnaryOp op, float* dx, const float* x, const float*
     case UnaryOp::rdiv_scalar:
       return run(light, [fa](const auto& v, const auto& g) { return g * (-fa / (v * v)); });
     case UnaryOp::rsqrt:
-      return run(light, [](const auto& v, const auto& g) {
-        return g * (-0.5f / (v * xt::sqrt(v)));
-      });
+      return run(light,
+                 [](const auto& v, const auto& g) { return g * (-0.5f / (v * xt::sqrt(v))); });
     case UnaryOp::log1p:
       return run(light, [](const auto& v, const auto& g) { return g * (1.f / (1.f + v)); });
     case UnaryOp::expm1:
