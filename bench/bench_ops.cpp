@@ -49,7 +49,7 @@ diffvi::Backend& backend(Impl impl) {
 
 void set_threads(benchmark::State& state, int64_t threads) {
   diffvi::set_num_threads(static_cast<int>(threads));
-  state.counters["threads"] = static_cast<double>(threads);
+  state.counters["omp_threads"] = static_cast<double>(threads);
 }
 
 void set_flops(benchmark::State& state, double flops) {

@@ -22,8 +22,10 @@ Tensor seed_for(const Tensor& out, const Tensor& given, const char* who) {
     return given;
   }
   if (out.numel() != 1) {
-    throw AutogradError(std::string(who) + ": grad can be implicitly created only for outputs "
-                        "with one element; output is " + describe(out) + " (pass a seed gradient)");
+    throw AutogradError(std::string(who) +
+                        ": grad can be implicitly created only for outputs "
+                        "with one element; output is " +
+                        describe(out) + " (pass a seed gradient)");
   }
   return ones_like(out);
 }
@@ -111,7 +113,16 @@ void run(const std::vector<Tensor>& roots, const std::vector<Tensor>& seeds, boo
     if (capture && capture->count(t)) (*captured)[t] = g;
     if (!node) {
       if (!capture && t->requires_grad) {
-        Tensor acc = t->grad ? add(Tensor(t->grad), g) : (create_graph ? g : raw::clone(g));
+        // A leaf's first gradient is kept as is when nothing else can reach its memory (the
+        // usual case: a fresh kernel output, contiguous, with this handle its only owner);
+        // anything shared is copied, so in-place updates of .grad (clipping, the optimiser)
+        // cannot touch another tensor. Skipping the copy saves a full pass per weight.
+        const bool sole_owner = g.impl_ptr().use_count() == 1 &&
+                                g.impl()->storage.use_count() == 1 && g.is_contiguous();
+        Tensor acc = t->grad        ? add(Tensor(t->grad), g)
+                     : create_graph ? g
+                     : sole_owner   ? g
+                                    : raw::clone(g);
         if (!create_graph) acc = detach(acc);
         t->grad = acc.impl_ptr();
       }
@@ -153,8 +164,7 @@ void backward(const Tensor& root, const Tensor& grad_out, bool retain_graph, boo
                         " does not require grad and has no grad_fn (did you forget "
                         "set_requires_grad(true) on a parameter, or run under NoGradGuard?)");
   }
-  run({root}, {seed_for(root, grad_out, "backward")}, retain_graph, create_graph, nullptr,
-      nullptr);
+  run({root}, {seed_for(root, grad_out, "backward")}, retain_graph, create_graph, nullptr, nullptr);
 }
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
@@ -170,9 +180,8 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
                           " does not require grad");
     }
     roots.push_back(outputs[i]);
-    seeds.push_back(seed_for(outputs[i],
-                             options.grad_outputs.empty() ? Tensor() : options.grad_outputs[i],
-                             "grad"));
+    seeds.push_back(seed_for(
+        outputs[i], options.grad_outputs.empty() ? Tensor() : options.grad_outputs[i], "grad"));
   }
   std::unordered_set<TensorImpl*> capture;
   for (const Tensor& in : inputs) {

@@ -25,6 +25,29 @@ TEST(Engine, TensorUsedTwiceAccumulates) {
   EXPECT_EQ(y.grad().item(), 3.0);
 }
 
+// A leaf keeps its first gradient without a copy only when nothing else holds that memory; a
+// gradient shared between leaves (add's backward hands the same tensor to both inputs) or
+// still viewed elsewhere is copied, so an in-place update of one .grad (clipping, an optimiser)
+// never reaches another.
+TEST(Engine, LeafGradientsNeverAliasEachOther) {
+  Tensor a = Leaf(diffvi::ones({3, 2}, DType::f64));
+  Tensor b = Leaf(diffvi::ones({3, 2}, DType::f64));
+  Tensor c = Leaf(diffvi::ones({3, 2}, DType::f64));
+  diffvi::backward(diffvi::sum(diffvi::add(diffvi::add(a, b), c)));
+  ASSERT_TRUE(a.grad().defined() && b.grad().defined() && c.grad().defined());
+  diffvi::raw::fill_(a.grad(), 7.0);
+  diffvi::raw::fill_(c.grad(), -3.0);
+  for (double v : b.grad().to_vector<double>()) EXPECT_EQ(v, 1.0);
+  for (double v : a.grad().to_vector<double>()) EXPECT_EQ(v, 7.0);
+  // Through a matmul (a fresh output: kept) and a reshape of a leaf (a view of the gradient).
+  Tensor w = Leaf(diffvi::ones({2, 2}, DType::f64));
+  Tensor x = Leaf(diffvi::ones({4}, DType::f64));
+  diffvi::backward(diffvi::sum(diffvi::matmul(diffvi::reshape(x, {2, 2}), w)));
+  diffvi::raw::fill_(w.grad(), 0.0);
+  for (double v : x.grad().to_vector<double>()) EXPECT_EQ(v, 2.0);
+  EXPECT_TRUE(x.grad().is_contiguous());
+}
+
 TEST(Engine, SharedSubgraphIsDifferentiatedOnce) {
   // a = exp(x) feeds both b and c: d/dx sum(2a * 3a) = 12 a^2 (a diamond in the graph).
   Tensor x = Leaf(Vec({0.1, -0.5, 0.7}));
