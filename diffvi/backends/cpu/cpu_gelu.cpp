@@ -65,13 +65,11 @@ struct Phi {
   return {x >= 0 ? 1.0f - half_erfc : half_erfc, kInvSqrt2Pi * e};
 }
 
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void gelu_range(
-    float* dst, const float* x, int64_t n) {
+DIFFVI_CPU_CLONES void gelu_range(float* dst, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dst[i] = x[i] * normal_cdf_pdf(x[i]).cdf;
 }
 
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void
-gelu_backward_range(float* dx, const float* x, const float* dy, int64_t n) {
+DIFFVI_CPU_CLONES void gelu_backward_range(float* dx, const float* x, const float* dy, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const Phi p = normal_cdf_pdf(x[i]);
     dx[i] = dy[i] * (p.cdf + x[i] * p.density);

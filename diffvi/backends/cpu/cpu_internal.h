@@ -8,6 +8,18 @@
 
 #include "diffvi/tensor/backend.h"
 
+// DIFFVI_CPU_CLONES before a function builds it three times, for x86-64-v4 (AVX-512),
+// x86-64-v3 (AVX2 + FMA) and the baseline the library is compiled for, and picks the widest the
+// processor runs when the library loads (an ifunc). For the few loops where vector width pays
+// (GELU, layer norm, AdamW, random draws, column sums): the rest of the library stays portable
+// baseline code. Functions it calls must be inlined into it (always_inline) to get the width.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define DIFFVI_CPU_CLONES \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define DIFFVI_CPU_CLONES
+#endif
+
 namespace diffvi::cpu {
 
 // Below this many elements a loop runs on the calling thread: waking the OpenMP team costs a few

@@ -67,9 +67,9 @@ template <class F>
 
 // Rows [r0, r1) of y = (x − mean) rstd γ + β; writes each row's mean and rstd = 1/sqrt(var + eps)
 // (biased variance, two passes so there is no E[x²] − E[x]² cancellation).
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void forward_rows(
-    const float* x, float* y, float* mean, float* rstd, const float* gamma, const float* beta,
-    int64_t r0, int64_t r1, int64_t cols, double eps) {
+DIFFVI_CPU_CLONES void forward_rows(const float* x, float* y, float* mean, float* rstd,
+                                    const float* gamma, const float* beta, int64_t r0, int64_t r1,
+                                    int64_t cols, double eps) {
   const float inv_cols = 1.0f / static_cast<float>(cols);
   const float feps = static_cast<float>(eps);
   for (int64_t r = r0; r < r1; ++r) {
@@ -94,9 +94,9 @@ __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) vo
 
 // Rows [r0, r1) of dx = rstd (g − mean(g) − x̂ mean(g x̂)) with x̂ = (x − mean) rstd and
 // g = dy γ; adds Σ dy x̂ and Σ dy over these rows into dg and db when they are non-null.
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void backward_rows(
-    const float* x, const float* dy, float* dx, const float* mean, const float* rstd,
-    const float* gamma, float* dg, float* db, int64_t r0, int64_t r1, int64_t cols) {
+DIFFVI_CPU_CLONES void backward_rows(const float* x, const float* dy, float* dx, const float* mean,
+                                     const float* rstd, const float* gamma, float* dg, float* db,
+                                     int64_t r0, int64_t r1, int64_t cols) {
   const float inv_cols = 1.0f / static_cast<float>(cols);
   for (int64_t r = r0; r < r1; ++r) {
     const float* xr = x + r * cols;

@@ -42,13 +42,13 @@ inline void adamw_loop(T* __restrict p, const T* __restrict g, T* __restrict m, 
   }
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void adamw_f32(
-    float* p, const float* g, float* m, float* v, int64_t n, const AdamScalars<float>& c) {
+DIFFVI_CPU_CLONES void adamw_f32(float* p, const float* g, float* m, float* v, int64_t n,
+                                 const AdamScalars<float>& c) {
   adamw_loop(p, g, m, v, n, c);
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void adamw_f64(
-    double* p, const double* g, double* m, double* v, int64_t n, const AdamScalars<double>& c) {
+DIFFVI_CPU_CLONES void adamw_f64(double* p, const double* g, double* m, double* v, int64_t n,
+                                 const AdamScalars<double>& c) {
   adamw_loop(p, g, m, v, n, c);
 }
 

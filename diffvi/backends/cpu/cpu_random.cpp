@@ -78,15 +78,13 @@ template <class T>
   }
 }
 
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void draw_f32(
-    bool normal, double a, double b, uint64_t seed, uint64_t offset, int64_t begin, int64_t end,
-    float* out) {
+DIFFVI_CPU_CLONES void draw_f32(bool normal, double a, double b, uint64_t seed, uint64_t offset,
+                                int64_t begin, int64_t end, float* out) {
   draw_range(normal, a, b, seed, offset, begin, end, out);
 }
 
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void draw_f64(
-    bool normal, double a, double b, uint64_t seed, uint64_t offset, int64_t begin, int64_t end,
-    double* out) {
+DIFFVI_CPU_CLONES void draw_f64(bool normal, double a, double b, uint64_t seed, uint64_t offset,
+                                int64_t begin, int64_t end, double* out) {
   draw_range(normal, a, b, seed, offset, begin, end, out);
 }
 

@@ -117,13 +117,13 @@ template <class T>
   }
 }
 
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void add_columns_f32(
-    double* a, const float* x, int64_t red, int64_t inner, int64_t w) {
+DIFFVI_CPU_CLONES void add_columns_f32(double* a, const float* x, int64_t red, int64_t inner,
+                                       int64_t w) {
   add_columns(a, x, red, inner, w);
 }
 
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void add_columns_f64(
-    double* a, const double* x, int64_t red, int64_t inner, int64_t w) {
+DIFFVI_CPU_CLONES void add_columns_f64(double* a, const double* x, int64_t red, int64_t inner,
+                                       int64_t w) {
   add_columns(a, x, red, inner, w);
 }
 
