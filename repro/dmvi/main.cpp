@@ -29,7 +29,16 @@ using json = nlohmann::json;
 
 struct Settings {
   bool quick = false;
+  bool details = false;
   int64_t draws = 20000;
+  int64_t dmvi_steps = 0;  // 0: the default for quick / full
+  int64_t dmvi_T = 0;
+  int64_t dmvi_particles = 0;
+  double dmvi_lr = 0;
+  double dmvi_dropout = -1;
+  int64_t dmvi_hidden = 0;
+  int dmvi_order = 0;
+  int64_t dmvi_warmup = -1;
 };
 
 double now_s(std::chrono::steady_clock::time_point t) {
@@ -40,11 +49,24 @@ vi::FitOptions method_options(const std::string& method, const Settings& s, uint
   vi::FitOptions o;
   o.seed = seed;
   if (method == "dmvi") {
+    // Paper: AdamW lr 1e-3, weight decay 1e-5, width 256, dropout 0.1. Ours: 16 draws per step
+    // (the paper's 5 leave the gradient too noisy to learn the funnels of hierarchical 5), a
+    // network-free warm-up of 1000 cheap steps, then 2000 steps with the network.
     o.method = "dmvi";
-    o.steps = s.quick ? 1500 : 4000;
+    o.steps = 3000;
     o.lr = 1e-3;
     o.weight_decay = 1e-5;
-    o.num_particles = 8;
+    o.final_lr_fraction = 0.01;
+    o.num_particles = 16;
+    o.dmvi.warmup_steps = 1000;
+    if (s.dmvi_steps > 0) o.steps = s.dmvi_steps;
+    if (s.dmvi_T > 0) o.dmvi.num_steps = s.dmvi_T;
+    if (s.dmvi_particles > 0) o.num_particles = s.dmvi_particles;
+    if (s.dmvi_lr > 0) o.lr = s.dmvi_lr;
+    if (s.dmvi_dropout >= 0) o.dmvi.dropout = s.dmvi_dropout;
+    if (s.dmvi_hidden > 0) o.dmvi.hidden = s.dmvi_hidden;
+    if (s.dmvi_order > 0) o.dmvi.order = s.dmvi_order;
+    if (s.dmvi_warmup >= 0) o.dmvi.warmup_steps = s.dmvi_warmup;
   } else if (method == "advi") {
     o.method = "advi";
     o.steps = s.quick ? 2000 : 5000;
@@ -87,7 +109,8 @@ double rms_diff(const std::vector<double>& a, const std::vector<double>& b) {
 }
 
 struct RunResult {
-  double mse = 0, mean_err = 0, sd_err = 0, train_s = 0, sample_s = 0;
+  double mse = 0, mean_err = 0, sd_err = 0, train_s = 0, sample_s = 0, final_objective = 0;
+  double bound = 0, bound_se = 0, exact_log_evidence = 0;  // DMVI; the last for `mean` only
   int64_t n_params = 0;
   std::vector<double> draws;
 };
@@ -97,6 +120,16 @@ RunResult run_method(const dm::Problem& p, const std::string& method, const Sett
   RunResult r;
   vi::Posterior post = vi::fit(*p.model, method_options(method, s, seed));
   r.train_s = post.fit_seconds();
+  if (!post.objective().empty()) {
+    // The training objective (−bound for DMVI, −ELBO otherwise) over the last tenth of the run.
+    const auto& obj = post.objective();
+    const size_t k = std::max<size_t>(1, obj.size() / 10);
+    double a = 0;
+    for (size_t i = obj.size() - k; i < obj.size(); ++i) a += obj[i];
+    r.final_objective = -a / k;
+    std::fprintf(stderr, "    %s: objective (last tenth) %.3f, fit %.1f s\n", method.c_str(),
+                 r.final_objective, r.train_s);
+  }
   if (post.guide()) r.n_params = post.guide()->num_parameters(true);
   diffvi::Generator gen(seed + 1000);
   const auto t0 = std::chrono::steady_clock::now();
@@ -113,6 +146,9 @@ RunResult run_method(const dm::Problem& p, const std::string& method, const Sett
     auto& g = dynamic_cast<vi::DmviGuide&>(*post.guide());
     const vi::LogDensityFn lp = [&](const Tensor& z) { return p.model->log_density(z); };
     const vi::BoundEstimate b = g.bound(lp, s.quick ? 2000 : 10000, gen);
+    r.bound = b.value;
+    r.bound_se = b.std_error;
+    r.exact_log_evidence = p.exact_log_evidence;
     std::fprintf(stderr, "    dmvi bound %.3f ± %.3f", b.value, b.std_error);
     if (!p.exact_mean.empty()) std::fprintf(stderr, " (exact log p(y) %.3f)", p.exact_log_evidence);
     std::fprintf(stderr, "\n");
@@ -168,6 +204,7 @@ json paper_figure(const std::string& model, int64_t n, const std::string& method
 }
 
 std::string fmt(double x, int prec = 3) {
+  if (std::isnan(x)) return "–";
   std::ostringstream s;
   s.setf(std::ios::fixed);
   s.precision(prec);
@@ -175,6 +212,39 @@ std::string fmt(double x, int prec = 3) {
   return s.str();
 }
 
+
+template <class T>
+std::string join(const std::vector<T>& v) {
+  std::ostringstream s;
+  for (size_t i = 0; i < v.size(); ++i) s << (i ? "," : "") << v[i];
+  return s.str();
+}
+
+// Why our numbers and the paper's differ (REFERENCE §4); the measured side is in the tables.
+std::string paper_notes() {
+  return R"(## Against the paper's figures
+
+The paper's column is its Figure/Table value (REFERENCE.md §4: 5 seeds, DMVI with 10 DPM-Solver
+steps of order 3). They are not directly comparable with ours, and we do not tune towards them:
+
+- The metric measures draws against one true θ* drawn from the prior, so it depends on which truth
+  and data were drawn; the paper drew one truth per model, we draw a fresh one per seed. The NUTS
+  row is what an exact posterior scores on the same data — that, not the paper's number, is
+  the yardstick, and a method scoring *below* NUTS is over-confident, not better.
+- The paper's ADVI and flow baselines maximise E_q[log p + log q] (entropy with the wrong sign), which
+  collapses them towards the mode: that is where its very large ADVI values (11.77 on
+  hierarchical 5, N = 100) come from. Ours use the correct ELBO and land near NUTS.
+- The paper's DMVI objective is not a bound (prior counted per data point, likelihood not rescaled
+  by N/|b|, a mis-scaled denoising loss, 50/100 β-steps that never reach noise, dropout on at
+  sampling); ours is the auxiliary-variable bound of a stochastic DPM-Solver++ chain that starts
+  from noise, with dropout off for the final draws.
+- What remains, honestly: on the funnel-shaped hierarchical posteriors (σ_γ, σ_β with 2–5 groups)
+  every variational method here — DMVI, NFVI and ADVI — under-disperses against NUTS (reverse KL),
+  so their MSE sits below the NUTS MSE and their sd errors are of similar size; DMVI reduces the
+  sd error only partly within its 20 s budget (more draws per step and longer training reduce it
+  further; see the report in docs/vi.md).
+)";
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -190,7 +260,21 @@ int main(int argc, char** argv) {
   app.add_option("--n", ns, "data set sizes")->delimiter(',');
   app.add_option("--seeds", seeds, "seeds per model and N")->capture_default_str();
   app.add_option("--threads", threads, "threads for diffvi")->capture_default_str();
+  std::vector<std::string> methods{"nuts", "dmvi", "advi", "nfvi"};
+  app.add_option("--methods", methods, "methods (nuts first: it is the reference)")
+      ->delimiter(',');
+  app.add_flag("--details", s.details, "print per-coordinate means and sds to stderr");
+  app.add_option("--dmvi-steps", s.dmvi_steps, "override DMVI's optimisation steps");
+  app.add_option("--dmvi-T", s.dmvi_T, "override DMVI's number of transitions");
+  app.add_option("--dmvi-particles", s.dmvi_particles, "override DMVI's draws per step");
+  app.add_option("--dmvi-lr", s.dmvi_lr, "override DMVI's learning rate");
+  app.add_option("--dmvi-dropout", s.dmvi_dropout, "override DMVI's dropout rate");
+  app.add_option("--dmvi-hidden", s.dmvi_hidden, "override DMVI's network width");
+  app.add_option("--dmvi-order", s.dmvi_order, "override DMVI's solver-step order (1, 2)");
+  app.add_option("--dmvi-warmup", s.dmvi_warmup, "override DMVI's network-free warm-up steps");
   CLI11_PARSE(app, argc, argv);
+  std::string command_line;
+  for (int i = 1; i < argc; ++i) command_line += std::string(" ") + argv[i];
   try {
     const auto start = std::chrono::steady_clock::now();
     diffvi::set_num_threads(threads);
@@ -202,15 +286,38 @@ int main(int argc, char** argv) {
     if (models.empty()) models = dm::model_names();
     std::filesystem::create_directories(out);
     const std::filesystem::path dir(out);
-    const std::vector<std::string> methods{"nuts", "dmvi", "advi", "nfvi"};
-    json rows = json::array();
-    std::ostringstream md;
-    md << "# DMVI reproduction\n\nMSE = mean over draws and coordinates of (θ_s − θ*)² "
-          "(unconstrained); errors are RMS over coordinates against "
-          "NUTS (exact posterior for `mean`). Mean over " << seeds << " seed(s).\n\n"
-       << "| model | N | method | MSE (ours) | MSE sd | MSE (paper) | post mean err | "
-          "post sd err | train s | 20k draws s | params |\n|---|---|---|---|---|---|---|---|---|"
-          "---|---|\n";
+    json rows = json::array(), bounds = json::array();
+    std::ostringstream table, targets, bound_md;
+    auto write_outputs = [&](bool finished) {
+      std::ofstream(dir / "results.json") << json{{"rows", rows}}.dump(2) << "\n";
+      std::ofstream(dir / "bounds.json") << json{{"bounds", bounds}}.dump(2) << "\n";
+      std::ostringstream md;
+      md << "# DMVI reproduction (`repro-dmvi" << command_line << "`)\n\n"
+         << (finished ? "" : "**Partial: the run was still going when this was written.**\n\n")
+         << "Models " << join(models) << "; N " << join(ns) << "; " << seeds
+         << " seed(s) (seed s draws its own truth θ* and data from the prior); " << s.draws
+         << " draws per method. Wall time so far " << fmt(now_s(start), 0) << " s.\n\n"
+         << "MSE = the paper's metric, mean over draws and coordinates of (θ_s − θ*)² in "
+            "unconstrained space (bias² + posterior variance against one truth); `MSE sd` is its "
+            "sd over seeds. Errors are RMS over coordinates of the posterior means and sds against "
+            "NUTS (against the exact posterior for `mean`), averaged over seeds. Train/draw times "
+            "are wall seconds on one thread of the shared 2-core box.\n\n"
+         << "| model | N | method | MSE (ours) | MSE sd | MSE (paper) | post mean err | "
+            "post sd err | train s | 20k draws s | params |\n|---|---|---|---|---|---|---|---|---"
+            "|---|---|\n"
+         << table.str() << "\n## Targets (issue 6)\n\n"
+         << "Hierarchical models: DMVI's mean/sd errors vs NUTS no larger than NFVI's and well "
+            "below ADVI's (we call ≤ 0.5× 'well below'), and DMVI's MSE within 10% of the MSE of "
+            "the NUTS draws. Mean model: bound below the exact log evidence and within 0.5 nats, "
+            "errors vs the exact posterior < 0.05. Fit ≤ 20 s at N = 100, 20k draws ≤ 1 s.\n\n"
+         << "| model | N | mean err DMVI / NFVI / ADVI | sd err DMVI / NFVI / ADVI | "
+            "MSE DMVI / NUTS | fit s | draws s | met |\n|---|---|---|---|---|---|---|---|\n"
+         << targets.str() << "\n## DMVI bound on log p(y)\n\n"
+         << "| model | N | bound (mean over seeds) | ± MC se | exact log p(y) | gap |\n"
+            "|---|---|---|---|---|---|\n"
+         << bound_md.str() << "\n" << paper_notes();
+      std::ofstream(dir / "results.md") << md.str();
+    };
     for (const std::string& model : models) {
       for (int64_t n : ns) {
         std::map<std::string, std::vector<RunResult>> res;
@@ -230,6 +337,14 @@ int main(int argc, char** argv) {
               ref_m = p.exact_mean.empty() ? m : p.exact_mean;
               ref_sd = p.exact_sd.empty() ? sd : p.exact_sd;
             }
+            if (ref_m.empty()) throw diffvi::ValueError("--methods must start with nuts");
+            if (s.details) {
+              const auto names = p.model->coordinate_names();
+              for (int64_t j = 0; j < d; ++j) {
+                std::fprintf(stderr, "      %-16s mean %8.4f (ref %8.4f)  sd %7.4f (ref %7.4f)\n",
+                             names[j].c_str(), m[j], ref_m[j], sd[j], ref_sd[j]);
+              }
+            }
             r.mean_err = rms_diff(m, ref_m);
             r.sd_err = rms_diff(sd, ref_sd);
             if (seed == 0 && method == "dmvi") dmvi_draws = r.draws;
@@ -238,6 +353,7 @@ int main(int argc, char** argv) {
             res[method].push_back(std::move(r));
           }
         }
+        std::map<std::string, json> by_method;
         for (const std::string& method : methods) {
           const auto& v = res[method];
           auto avg = [&](auto f) {
@@ -257,20 +373,83 @@ int main(int argc, char** argv) {
                    {"sample_s", avg([](const RunResult& r) { return r.sample_s; })},
                    {"n_params", v.front().n_params}};
           rows.push_back(row);
+          by_method[method] = row;
           const json paper = paper_figure(model, n, method);
-          md << "| " << model << " | " << n << " | " << method << " | " << fmt(mse) << " | "
-             << fmt(mse_sd) << " | " << (paper.is_null() ? "–" : fmt(paper.get<double>(), 2))
-             << " | " << fmt(row["post_mean_err"].get<double>()) << " | "
-             << fmt(row["post_sd_err"].get<double>()) << " | " << fmt(row["train_s"].get<double>(), 1)
-             << " | " << fmt(row["sample_s"].get<double>(), 2) << " | " << v.front().n_params
-             << " |\n";
+          table << "| " << model << " | " << n << " | " << method << " | " << fmt(mse) << " | "
+                << fmt(mse_sd) << " | " << (paper.is_null() ? "–" : fmt(paper.get<double>(), 2))
+                << " | " << fmt(row["post_mean_err"].get<double>()) << " | "
+                << fmt(row["post_sd_err"].get<double>()) << " | "
+                << fmt(row["train_s"].get<double>(), 1) << " | "
+                << fmt(row["sample_s"].get<double>(), 2) << " | " << v.front().n_params << " |\n";
+          if (method == "dmvi") {
+            const double b = avg([](const RunResult& r) { return r.bound; });
+            const double se = std::sqrt(avg([](const RunResult& r) {
+                                return r.bound_se * r.bound_se;
+                              }) / v.size());
+            json jb{{"model", model}, {"n", n}, {"bound", b}, {"bound_se", se},
+                    {"per_seed", json::array()}};
+            for (const RunResult& r : v) jb["per_seed"].push_back(r.bound);
+            const bool exact = model == "mean";
+            const double ev = avg([](const RunResult& r) { return r.exact_log_evidence; });
+            if (exact) jb["exact_log_evidence"] = ev;
+            bounds.push_back(jb);
+            bound_md << "| " << model << " | " << n << " | " << fmt(b) << " | " << fmt(se)
+                     << " | " << (exact ? fmt(ev) : "–") << " | " << (exact ? fmt(ev - b) : "–")
+                     << " |\n";
+            if (exact) {
+              double worst_gap = 0;
+              bool below = true;
+              for (const RunResult& r : v) {
+                worst_gap = std::max(worst_gap, r.exact_log_evidence - r.bound);
+                below = below && r.bound < r.exact_log_evidence + 3 * r.bound_se;
+              }
+              std::fprintf(stderr, "    mean model: bound − log p(y) per seed worst gap %.3f\n",
+                           worst_gap);
+              bound_md << "\nMean model, N = " << n << ": every seed's bound below its exact "
+                       << "log p(y) (within 3 MC se): " << (below ? "yes" : "NO")
+                       << "; largest gap " << fmt(worst_gap) << " nats.\n\n";
+            }
+          }
         }
-        pair_plot(dm::make_problem(model, n, 0), dmvi_draws, nuts_draws,
-                  dir / (model + "-" + std::to_string(n) + ".png"));
+        if (by_method.count("dmvi") && by_method.count("nuts")) {
+          const json& dm_ = by_method["dmvi"];
+          const json& nu = by_method["nuts"];
+          auto get = [&](const char* m, const char* k) {
+            return by_method.count(m) ? by_method[m][k].get<double>() : NAN;
+          };
+          const double me = dm_["post_mean_err"], se = dm_["post_sd_err"];
+          const double ratio = dm_["mse_mean"].get<double>() / nu["mse_mean"].get<double>();
+          bool met = true;
+          if (model == "mean") {
+            met = me < 0.05 && se < 0.05;
+            for (const RunResult& r : res["dmvi"]) {
+              const double gap = r.exact_log_evidence - r.bound;
+              met = met && gap > -3 * r.bound_se && gap < 0.5;
+            }
+          } else {
+            met = me <= get("nfvi", "post_mean_err") && se <= get("nfvi", "post_sd_err") &&
+                  me <= 0.5 * get("advi", "post_mean_err") &&
+                  se <= 0.5 * get("advi", "post_sd_err") && std::abs(ratio - 1) <= 0.1;
+          }
+          const double fit_s = dm_["train_s"], draw_s = dm_["sample_s"];
+          if (n <= 100 && fit_s > 20) met = false;
+          if (draw_s > 1) met = false;
+          targets << "| " << model << " | " << n << " | " << fmt(me) << " / "
+                  << fmt(get("nfvi", "post_mean_err")) << " / " << fmt(get("advi", "post_mean_err"))
+                  << " | " << fmt(se) << " / " << fmt(get("nfvi", "post_sd_err")) << " / "
+                  << fmt(get("advi", "post_sd_err")) << " | " << fmt(dm_["mse_mean"].get<double>())
+                  << " / " << fmt(nu["mse_mean"].get<double>()) << " (" << fmt(ratio, 2)
+                  << "×) | " << fmt(fit_s, 1) << " | " << fmt(draw_s, 2) << " | "
+                  << (met ? "yes" : "no") << " |\n";
+        }
+        if (!dmvi_draws.empty() && !nuts_draws.empty()) {
+          pair_plot(dm::make_problem(model, n, 0), dmvi_draws, nuts_draws,
+                    dir / (model + "-" + std::to_string(n) + ".png"));
+        }
+        write_outputs(false);
       }
     }
-    std::ofstream(dir / "results.json") << json{{"rows", rows}}.dump(2) << "\n";
-    std::ofstream(dir / "results.md") << md.str();
+    write_outputs(true);
     std::fprintf(stderr, "done in %.1f s; wrote %s\n", now_s(start), out.c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "repro-dmvi: %s\n", e.what());
