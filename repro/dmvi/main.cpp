@@ -287,7 +287,7 @@ int main(int argc, char** argv) {
     std::filesystem::create_directories(out);
     const std::filesystem::path dir(out);
     json rows = json::array(), bounds = json::array();
-    std::ostringstream table, targets, bound_md;
+    std::ostringstream table, targets, bound_md, bound_notes;
     auto write_outputs = [&](bool finished) {
       std::ofstream(dir / "results.json") << json{{"rows", rows}}.dump(2) << "\n";
       std::ofstream(dir / "bounds.json") << json{{"bounds", bounds}}.dump(2) << "\n";
@@ -310,12 +310,16 @@ int main(int argc, char** argv) {
             "below ADVI's (we call ≤ 0.5× 'well below'), and DMVI's MSE within 10% of the MSE of "
             "the NUTS draws. Mean model: bound below the exact log evidence and within 0.5 nats, "
             "errors vs the exact posterior < 0.05. Fit ≤ 20 s at N = 100, 20k draws ≤ 1 s.\n\n"
+         << "The targets are for hierarchical 1–5 and `mean`; on `mixture` NUTS chains settle in "
+            "different label permutations, so NUTS is no gold standard there (its MSE is inflated "
+            "by label switching) and the errors against it are not meaningful.\n\n"
          << "| model | N | mean err DMVI / NFVI / ADVI | sd err DMVI / NFVI / ADVI | "
-            "MSE DMVI / NUTS | fit s | draws s | met |\n|---|---|---|---|---|---|---|---|\n"
+            "MSE DMVI / NUTS | ≤ NFVI | ≤ ½ ADVI | MSE ±10% | mean model | fit s | draws s |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|\n"
          << targets.str() << "\n## DMVI bound on log p(y)\n\n"
          << "| model | N | bound (mean over seeds) | ± MC se | exact log p(y) | gap |\n"
             "|---|---|---|---|---|---|\n"
-         << bound_md.str() << "\n" << paper_notes();
+         << bound_md.str() << "\n" << bound_notes.str() << paper_notes();
       std::ofstream(dir / "results.md") << md.str();
     };
     for (const std::string& model : models) {
@@ -405,9 +409,9 @@ int main(int argc, char** argv) {
               }
               std::fprintf(stderr, "    mean model: bound − log p(y) per seed worst gap %.3f\n",
                            worst_gap);
-              bound_md << "\nMean model, N = " << n << ": every seed's bound below its exact "
-                       << "log p(y) (within 3 MC se): " << (below ? "yes" : "NO")
-                       << "; largest gap " << fmt(worst_gap) << " nats.\n\n";
+              bound_notes << "Mean model, N = " << n << ": every seed's bound below its exact "
+                          << "log p(y) (within 3 MC se): " << (below ? "yes" : "NO")
+                          << "; largest gap " << fmt(worst_gap) << " nats.\n\n";
             }
           }
         }
@@ -419,28 +423,30 @@ int main(int argc, char** argv) {
           };
           const double me = dm_["post_mean_err"], se = dm_["post_sd_err"];
           const double ratio = dm_["mse_mean"].get<double>() / nu["mse_mean"].get<double>();
-          bool met = true;
+          auto yn = [](bool b) { return std::string(b ? "yes" : "**no**"); };
+          std::string c_nfvi = "–", c_advi = "–", c_mse = "–", c_exact = "–";
           if (model == "mean") {
-            met = me < 0.05 && se < 0.05;
+            bool ok = me < 0.05 && se < 0.05;
             for (const RunResult& r : res["dmvi"]) {
               const double gap = r.exact_log_evidence - r.bound;
-              met = met && gap > -3 * r.bound_se && gap < 0.5;
+              ok = ok && gap > -3 * r.bound_se && gap < 0.5;
             }
+            c_exact = yn(ok);
           } else {
-            met = me <= get("nfvi", "post_mean_err") && se <= get("nfvi", "post_sd_err") &&
-                  me <= 0.5 * get("advi", "post_mean_err") &&
-                  se <= 0.5 * get("advi", "post_sd_err") && std::abs(ratio - 1) <= 0.1;
+            c_nfvi = yn(me <= get("nfvi", "post_mean_err") && se <= get("nfvi", "post_sd_err"));
+            c_advi = yn(me <= 0.5 * get("advi", "post_mean_err") &&
+                        se <= 0.5 * get("advi", "post_sd_err"));
+            c_mse = yn(std::abs(ratio - 1) <= 0.1);
           }
           const double fit_s = dm_["train_s"], draw_s = dm_["sample_s"];
-          if (n <= 100 && fit_s > 20) met = false;
-          if (draw_s > 1) met = false;
           targets << "| " << model << " | " << n << " | " << fmt(me) << " / "
                   << fmt(get("nfvi", "post_mean_err")) << " / " << fmt(get("advi", "post_mean_err"))
                   << " | " << fmt(se) << " / " << fmt(get("nfvi", "post_sd_err")) << " / "
                   << fmt(get("advi", "post_sd_err")) << " | " << fmt(dm_["mse_mean"].get<double>())
                   << " / " << fmt(nu["mse_mean"].get<double>()) << " (" << fmt(ratio, 2)
-                  << "×) | " << fmt(fit_s, 1) << " | " << fmt(draw_s, 2) << " | "
-                  << (met ? "yes" : "no") << " |\n";
+                  << "×) | " << c_nfvi << " | " << c_advi << " | " << c_mse << " | " << c_exact
+                  << " | " << fmt(fit_s, 1) << (n <= 100 ? (fit_s <= 20 ? "" : " **>20**") : "")
+                  << " | " << fmt(draw_s, 2) << (draw_s <= 1 ? "" : " **>1**") << " |\n";
         }
         if (!dmvi_draws.empty() && !nuts_draws.empty()) {
           pair_plot(dm::make_problem(model, n, 0), dmvi_draws, nuts_draws,

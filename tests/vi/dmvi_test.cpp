@@ -84,8 +84,11 @@ TEST(Dmvi, RegisteredAndNoDensity) {
   vi::DmviGuide g(3, vi::DmviOptions(), gen);
   EXPECT_FALSE(g.has_log_prob());
   EXPECT_THROW(g.log_prob(diffvi::zeros({2, 3})), diffvi::ValueError);
-  // The chain reaches noise: α at t_T = 1 is tiny.
+  // The chain reaches noise: it starts at t_T = 1, where ᾱ = α² < 1e-4 (the reference code's
+  // 50/100 linear β-steps stop at ᾱ_T = 0.60/0.36).
   EXPECT_DOUBLE_EQ(g.times().back(), 1.0);
+  EXPECT_LT(g.schedule()->alpha_bar(1.0), 1e-4);
+  EXPECT_EQ(g.times().size(), static_cast<size_t>(g.options().num_steps + 1));
   EXPECT_EQ(g.rsample(7, gen).shape(), (diffvi::Shape{7, 3}));
 }
 
