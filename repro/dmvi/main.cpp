@@ -131,6 +131,11 @@ RunResult run_method(const dm::Problem& p, const std::string& method, const Sett
                  r.final_objective, r.train_s);
   }
   if (post.guide()) r.n_params = post.guide()->num_parameters(true);
+  if (const vi::NutsResult* nr = post.nuts()) {
+    std::fprintf(stderr, "    nuts: max R-hat %.3f, min ESS %.0f, %lld divergences, %.1f s\n",
+                 nr->max_r_hat(), nr->min_ess(), static_cast<long long>(nr->divergences),
+                 r.train_s);
+  }
   diffvi::Generator gen(seed + 1000);
   const auto t0 = std::chrono::steady_clock::now();
   r.draws = post.sample(s.draws, gen).to_vector<double>();
