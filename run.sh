@@ -17,7 +17,7 @@ while (($#)); do
 done
 
 # Each reproduction binary: name and its output folder.
-repros=(repro-dpm-solver)
+repros=(repro-dpm-solver repro-dmvi)
 
 diffvi_install_deps
 diffvi_configure_release

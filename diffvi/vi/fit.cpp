@@ -9,6 +9,7 @@
 #include "diffvi/autograd/node.h"
 #include "diffvi/autograd/ops.h"
 #include "diffvi/vi/advi.h"
+#include "diffvi/vi/dmvi.h"
 #include "diffvi/vi/flows.h"
 
 namespace diffvi::vi {
@@ -38,6 +39,11 @@ std::map<std::string, GuideFactory>& registry() {
     };
     m["realnvp"] = [flow_opts](int64_t d, const FitOptions& o, Generator& g) {
       return std::make_shared<RealNvp>(d, flow_opts(o), g);
+    };
+    m["dmvi"] = [dtype_or](int64_t d, const FitOptions& o, Generator& g) {
+      DmviOptions dm = o.dmvi;
+      dm.dtype = dtype_or(o, o.dmvi.dtype);
+      return std::make_shared<DmviGuide>(d, dm, g);
     };
     return m;
   }();

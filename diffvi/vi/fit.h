@@ -3,7 +3,7 @@
 // report its log density where one exists, and say what the fit cost.
 //
 //   vi::FitOptions opt;
-//   opt.method = "nuts";                 // "advi", "advi-fullrank", "maf", "iaf", "realnvp"
+//   opt.method = "nuts";  // "advi", "advi-fullrank", "maf", "iaf", "realnvp", "dmvi"
 //   vi::Posterior post = vi::fit(model, opt);
 //   auto draws = post.sample_sites(4000, gen);   // name -> [4000, *shape]
 //
@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "diffvi/vi/dmvi.h"
 #include "diffvi/vi/flows.h"
 #include "diffvi/vi/guide.h"
 #include "diffvi/vi/model.h"
@@ -42,6 +43,7 @@ struct FitOptions {
   std::optional<DType> dtype;  // default: f64 for ADVI, f32 for flows
   double init_scale = 0.1;     // ADVI's initial σ
   FlowOptions flow;            // MAF / IAF / RealNVP architecture
+  DmviOptions dmvi;            // DMVI network, chain and sampler (dtype: options.dtype wins)
   double clip_grad_norm = 0;   // 0 = no clipping
 
   // --- NUTS ---

@@ -7,6 +7,7 @@
 #include "diffvi/vi/categorical.h"
 #include "diffvi/vi/diagnostics.h"
 #include "diffvi/vi/distribution.h"
+#include "diffvi/vi/dmvi.h"
 #include "diffvi/vi/fit.h"
 #include "diffvi/vi/flows.h"
 #include "diffvi/vi/gamma.h"
