@@ -133,21 +133,40 @@ bool dnnl_matmul(const Buf& dst, const MatView& x, const MatView& w, const void*
   return true;
 }
 
+// One GEMM of OpenBLAS's, row-major, in T (f32: sgemm, f64: dgemm).
+inline void blas_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a,
+                      int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n,
+              k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+}
+inline void blas_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double* a,
+                      int64_t lda, const double* b, int64_t ldb, double* c, int64_t ldc) {
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n,
+              k, 1.0, a, lda, b, ldb, 0.0, c, ldc);
+}
+
 // C[M, N] (row-major, ldc = N) = A · B per batch with OpenBLAS, both views blas_ok().
-void blas_dgemm(const Buf& dst, const MatView& a, const MatView& b, const double* a_data,
-                const double* b_data) {
+template <class T>
+void blas_matmul(const Buf& dst, const MatView& a, const MatView& b, const T* a_data,
+                 const T* b_data) {
   const int64_t batch = dst.shape[0], m = dst.shape[1], n = dst.shape[2], k = a.cols;
   const bool ta = !a.row_major(), tb = !b.row_major();
   const int64_t lda = ta ? a.col_stride : a.row_stride;
   const int64_t ldb = tb ? b.col_stride : b.row_stride;
-  double* c = dst.ptr<double>();
+  T* c = dst.ptr<T>();
   for (int64_t i = 0; i < batch; ++i) {
-    const double* ai = a_data + (a.batch == 1 ? 0 : i * a.batch_stride);
-    const double* bi = b_data + (b.batch == 1 ? 0 : i * b.batch_stride);
-    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n,
-                k, 1.0, ai, lda, bi, ldb, 0.0, c + i * m * n, n);
+    const T* ai = a_data + (a.batch == 1 ? 0 : i * a.batch_stride);
+    const T* bi = b_data + (b.batch == 1 ? 0 : i * b.batch_stride);
+    blas_gemm(ta, tb, m, n, k, ai, lda, bi, ldb, c + i * m * n, n);
   }
 }
+
+// oneDNN 2.6's f32 matmul runs an output only a few columns or rows wide at 13-20 GFLOP/s, where
+// OpenBLAS's sgemm reaches 55-100 (bench_ops: the W1 output layer [512, 64] -> 2 and its weight
+// gradient [64, 512] . [512, 3]); those go to sgemm.
+constexpr int64_t kThinOutput = 4;
+
+bool thin(int64_t m, int64_t n) { return std::min(m, n) <= kThinOutput; }
 
 UnaryOp activation_op(Activation act) {
   switch (act) {
@@ -169,6 +188,28 @@ UnaryOp activation_op(Activation act) {
   return UnaryOp::identity;
 }
 
+// out[M, N] = act(x[M, K] · w[N, K]ᵀ + bias) with OpenBLAS, then the bias and activation in
+// one pass (in T, with the reference's per-element activation).
+template <class T>
+void blas_linear(T* out, const T* x, const T* w, const T* bias, int64_t m, int64_t n, int64_t k,
+                 Activation act) {
+  blas_gemm(false, true, m, n, k, x, k, w, k, out, n);
+  if (!bias && act == Activation::none) return;
+  const UnaryOp op = activation_op(act);
+  cpu::parallel_for(
+      m,
+      [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+          T* row = out + i * n;
+          for (int64_t j = 0; j < n; ++j) {
+            const T v = row[j] + (bias ? bias[j] : T(0));
+            row[j] = act == Activation::none ? v : static_cast<T>(unary_value(op, v, 0.0, 0.0));
+          }
+        }
+      },
+      /*threshold=*/std::max<int64_t>(1, cpu::kParallelThresholdHeavy / std::max<int64_t>(1, n)));
+}
+
 }  // namespace
 
 void CpuBackend::matmul(const Buf& dst, const Buf& x, const Buf& w, bool trans_x, bool trans_w) {
@@ -180,10 +221,14 @@ void CpuBackend::matmul(const Buf& dst, const Buf& x, const Buf& w, bool trans_x
   }
   const MatView xv = view_of(x, trans_x), wv = view_of(w, trans_w);
   if (xv.blas_ok() && wv.blas_ok()) {
-    if (x.dtype == DType::f32) {
+    if (x.dtype == DType::f32 && !thin(dst.shape[1], dst.shape[2])) {
       if (dnnl_matmul(dst, xv, wv, x.data, w.data, nullptr, Activation::none)) return;
+    } else if (x.dtype == DType::f32) {
+      const cpu::SerialScope serial(true);  // a few thousand MACs: never worth a second thread
+      blas_matmul(dst, xv, wv, x.ptr<float>(), w.ptr<float>());
+      return;
     } else {
-      blas_dgemm(dst, xv, wv, x.ptr<double>(), w.ptr<double>());
+      blas_matmul(dst, xv, wv, x.ptr<double>(), w.ptr<double>());
       return;
     }
   }
@@ -201,7 +246,7 @@ void CpuBackend::linear(const Buf& dst, const Buf& x, const Buf& w, const Buf* b
     return;
   }
   const int64_t m = x.shape[0], k = x.shape[1], n = w.shape[0];
-  if (x.dtype == DType::f32) {
+  if (x.dtype == DType::f32 && !thin(m, n)) {
     // x [M, K] row-major; w [N, K] row-major read as its transpose [K, N] (column-major).
     const MatView xv = view_of(Buf{x.data, x.dtype, {1, m, k}, {m * k, k, 1}}, false);
     const MatView wv = view_of(Buf{w.data, w.dtype, {1, n, k}, {n * k, k, 1}}, true);
@@ -213,24 +258,12 @@ void CpuBackend::linear(const Buf& dst, const Buf& x, const Buf& w, const Buf* b
     }
     return;
   }
-  double* out = dst.ptr<double>();
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0, x.ptr<double>(), k,
-              w.ptr<double>(), k, 0.0, out, n);
-  if (!bias && act == Activation::none) return;
-  const double* bias_data = bias ? bias->ptr<double>() : nullptr;
-  const UnaryOp op = activation_op(act);
-  cpu::parallel_for(
-      m,
-      [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) {
-          double* row = out + i * n;
-          for (int64_t j = 0; j < n; ++j) {
-            const double v = row[j] + (bias_data ? bias_data[j] : 0.0);
-            row[j] = act == Activation::none ? v : unary_value(op, v, 0.0, 0.0);
-          }
-        }
-      },
-      /*threshold=*/std::max<int64_t>(1, cpu::kParallelThresholdHeavy / std::max<int64_t>(1, n)));
+  visit_floating(x.dtype, [&](auto t) {
+    using T = decltype(t);
+    const cpu::SerialScope serial(x.dtype == DType::f32);  // f32 here is a thin output
+    blas_linear(dst.ptr<T>(), x.ptr<T>(), w.ptr<T>(), bias ? bias->ptr<T>() : nullptr, m, n, k,
+                act);
+  });
 }
 
 }  // namespace diffvi
