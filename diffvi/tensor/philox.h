@@ -14,22 +14,31 @@ struct Block {
   uint32_t w[4];
 };
 
+// Philox-4x32's key schedule constants.
+constexpr uint32_t kWeyl0 = 0x9E3779B9, kWeyl1 = 0xBB67AE85;
+
+// One Philox-4x32 round on the counter words (c0, c1, c2, c3) with round key (k0, k1). Shared by
+// block() and the CPU backend's lane-by-lane batch (cpu_random.cpp), so there is one definition.
+DIFFVI_HD_INLINE void round(uint32_t& c0, uint32_t& c1, uint32_t& c2, uint32_t& c3, uint32_t k0,
+                            uint32_t k1) {
+  constexpr uint32_t kMul0 = 0xD2511F53, kMul1 = 0xCD9E8D57;
+  const uint64_t p0 = static_cast<uint64_t>(kMul0) * c0;
+  const uint64_t p1 = static_cast<uint64_t>(kMul1) * c2;
+  const uint32_t n0 = static_cast<uint32_t>(p1 >> 32) ^ c1 ^ k0;
+  const uint32_t n2 = static_cast<uint32_t>(p0 >> 32) ^ c3 ^ k1;
+  c1 = static_cast<uint32_t>(p1);
+  c3 = static_cast<uint32_t>(p0);
+  c0 = n0;
+  c2 = n2;
+}
+
 // One Philox-4x32-10 block: four 32-bit words from a 128-bit counter and a 64-bit key.
 DIFFVI_HD inline Block block(uint64_t counter_lo, uint64_t counter_hi, uint64_t key) {
-  constexpr uint32_t kMul0 = 0xD2511F53, kMul1 = 0xCD9E8D57;
-  constexpr uint32_t kWeyl0 = 0x9E3779B9, kWeyl1 = 0xBB67AE85;
   uint32_t c0 = static_cast<uint32_t>(counter_lo), c1 = static_cast<uint32_t>(counter_lo >> 32);
   uint32_t c2 = static_cast<uint32_t>(counter_hi), c3 = static_cast<uint32_t>(counter_hi >> 32);
   uint32_t k0 = static_cast<uint32_t>(key), k1 = static_cast<uint32_t>(key >> 32);
-  for (int round = 0; round < 10; ++round) {
-    const uint64_t p0 = static_cast<uint64_t>(kMul0) * c0;
-    const uint64_t p1 = static_cast<uint64_t>(kMul1) * c2;
-    const uint32_t n0 = static_cast<uint32_t>(p1 >> 32) ^ c1 ^ k0;
-    const uint32_t n2 = static_cast<uint32_t>(p0 >> 32) ^ c3 ^ k1;
-    c1 = static_cast<uint32_t>(p1);
-    c3 = static_cast<uint32_t>(p0);
-    c0 = n0;
-    c2 = n2;
+  for (int r = 0; r < 10; ++r) {
+    round(c0, c1, c2, c3, k0, k1);
     k0 += kWeyl0;
     k1 += kWeyl1;
   }

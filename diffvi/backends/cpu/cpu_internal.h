@@ -66,6 +66,20 @@ class SerialScope {
 // Below this many multiply-adds a oneDNN matmul runs on one thread (~40 us of work).
 constexpr int64_t kSerialMatmulMacs = int64_t{1} << 21;
 
+// Rows and columns of a dense f32 operand read as the contract's [rows, cols] (other ranks are
+// rows of the last dim, as in the reference); false for anything else or an empty extent.
+inline bool dense_rows(const Buf& b, int64_t& rows, int64_t& cols) {
+  if (b.dtype != DType::f32 || b.ndim() == 0 || !is_dense(b)) return false;
+  cols = b.shape.back();
+  rows = cols == 0 ? 0 : b.numel() / cols;
+  return rows > 0 && cols > 0;
+}
+
+// An optional dense f32 vector of n elements (null passes).
+inline bool dense_vec(const Buf* b, int64_t n) {
+  return b == nullptr || (b->dtype == DType::f32 && b->numel() == n && is_dense(*b));
+}
+
 inline bool same_shape(const Buf& a, const Buf& b) { return a.shape == b.shape; }
 
 // Runs f(begin, end) over [0, n): on the calling thread for small n, else split evenly over the

@@ -135,18 +135,6 @@ DIFFVI_CPU_CLONES void backward_rows(const float* x, const float* dy, float* dx,
   }
 }
 
-// Dense f32 rows [rows, cols] of b (ranks above 2 are rows of the last dim).
-bool dense_rows(const Buf& b, int64_t& rows, int64_t& cols) {
-  if (b.dtype != DType::f32 || b.ndim() == 0 || !cpu::is_dense(b)) return false;
-  cols = b.shape.back();
-  rows = cols == 0 ? 0 : b.numel() / cols;
-  return rows > 0 && cols > 0;
-}
-
-bool dense_vec(const Buf* b, int64_t n) {
-  return b == nullptr || (b->dtype == DType::f32 && b->numel() == n && cpu::is_dense(*b));
-}
-
 const float* data_or_null(const Buf* b) { return b ? b->ptr<float>() : nullptr; }
 
 // The team size for a [rows, cols] pass: one thread below the usual threshold.
@@ -160,9 +148,9 @@ int team_for(int64_t rows, int64_t cols) {
 void CpuBackend::layer_norm(const Buf& y, const Buf& mean, const Buf& rstd, const Buf& x,
                             const Buf* gamma, const Buf* beta, double eps) {
   int64_t rows, cols, r2, c2;
-  if (!dense_rows(x, rows, cols) || !dense_rows(y, r2, c2) || r2 != rows || c2 != cols ||
-      !dense_vec(&mean, rows) || !dense_vec(&rstd, rows) || !dense_vec(gamma, cols) ||
-      !dense_vec(beta, cols)) {
+  if (!cpu::dense_rows(x, rows, cols) || !cpu::dense_rows(y, r2, c2) || r2 != rows || c2 != cols ||
+      !cpu::dense_vec(&mean, rows) || !cpu::dense_vec(&rstd, rows) ||
+      !cpu::dense_vec(gamma, cols) || !cpu::dense_vec(beta, cols)) {
     ReferenceBackend::layer_norm(y, mean, rstd, x, gamma, beta, eps);
     return;
   }
@@ -184,10 +172,11 @@ void CpuBackend::layer_norm_backward(const Buf& dx, const Buf* dgamma, const Buf
                                      const Buf& dy, const Buf& x, const Buf& mean, const Buf& rstd,
                                      const Buf* gamma) {
   int64_t rows, cols, r2, c2, r3, c3;
-  if (!dense_rows(x, rows, cols) || !dense_rows(dx, r2, c2) || !dense_rows(dy, r3, c3) ||
-      r2 != rows || r3 != rows || c2 != cols || c3 != cols || !dense_vec(&mean, rows) ||
-      !dense_vec(&rstd, rows) || !dense_vec(gamma, cols) || !dense_vec(dgamma, cols) ||
-      !dense_vec(dbeta, cols)) {
+  if (!cpu::dense_rows(x, rows, cols) || !cpu::dense_rows(dx, r2, c2) ||
+      !cpu::dense_rows(dy, r3, c3) || r2 != rows || r3 != rows || c2 != cols || c3 != cols ||
+      !cpu::dense_vec(&mean, rows) || !cpu::dense_vec(&rstd, rows) ||
+      !cpu::dense_vec(gamma, cols) || !cpu::dense_vec(dgamma, cols) ||
+      !cpu::dense_vec(dbeta, cols)) {
     ReferenceBackend::layer_norm_backward(dx, dgamma, dbeta, dy, x, mean, rstd, gamma);
     return;
   }

@@ -20,8 +20,6 @@ struct Words {
 };
 
 [[gnu::always_inline]] inline void philox_lanes(uint64_t seed, uint64_t first, Words& r) {
-  constexpr uint32_t kMul0 = 0xD2511F53, kMul1 = 0xCD9E8D57;
-  constexpr uint32_t kWeyl0 = 0x9E3779B9, kWeyl1 = 0xBB67AE85;
   for (int i = 0; i < kLanes; ++i) {
     const uint64_t c = first + static_cast<uint64_t>(i);
     r.w0[i] = static_cast<uint32_t>(c);
@@ -31,18 +29,9 @@ struct Words {
   }
   uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
   for (int round = 0; round < 10; ++round) {
-    for (int i = 0; i < kLanes; ++i) {
-      const uint64_t p0 = static_cast<uint64_t>(kMul0) * r.w0[i];
-      const uint64_t p1 = static_cast<uint64_t>(kMul1) * r.w2[i];
-      const uint32_t n0 = static_cast<uint32_t>(p1 >> 32) ^ r.w1[i] ^ k0;
-      const uint32_t n2 = static_cast<uint32_t>(p0 >> 32) ^ r.w3[i] ^ k1;
-      r.w1[i] = static_cast<uint32_t>(p1);
-      r.w3[i] = static_cast<uint32_t>(p0);
-      r.w0[i] = n0;
-      r.w2[i] = n2;
-    }
-    k0 += kWeyl0;
-    k1 += kWeyl1;
+    for (int i = 0; i < kLanes; ++i) philox::round(r.w0[i], r.w1[i], r.w2[i], r.w3[i], k0, k1);
+    k0 += philox::kWeyl0;
+    k1 += philox::kWeyl1;
   }
 }
 

@@ -1,10 +1,5 @@
 // Softmax / log-softmax of the CPU backend: f32 on dense rows through cached oneDNN
 // primitives; f64 and any other layout through the reference. (Layer norm: cpu_layer_norm.cpp.)
-#include <cmath>
-#include <cstring>
-#include <unordered_map>
-#include <vector>
-
 #include "diffvi/backends/cpu/cpu_backend.h"
 #include "diffvi/backends/cpu/cpu_dnnl.h"
 #include "diffvi/backends/cpu/cpu_internal.h"
@@ -18,15 +13,6 @@ using dnnl::memory;
 
 constexpr auto kF32 = memory::data_type::f32;
 
-// Rows and columns of a dense f32 operand read as the contract's [rows, cols] (other ranks
-// are rows of the last dim, as in the reference).
-bool dense_rows(const Buf& b, int64_t& rows, int64_t& cols) {
-  if (b.dtype != DType::f32 || b.ndim() == 0 || !cpu::is_dense(b)) return false;
-  cols = b.shape.back();
-  rows = cols == 0 ? 0 : b.numel() / cols;
-  return rows > 0 && cols > 0;
-}
-
 dnnl::softmax_v2_forward::primitive_desc softmax_fwd_pd(const memory::desc& md, bool log) {
   const auto alg = log ? dnnl::algorithm::softmax_log : dnnl::algorithm::softmax_accurate;
   return {{dnnl::prop_kind::forward_training, alg, md, md, 1}, cpu::dnnl_engine()};
@@ -36,7 +22,7 @@ dnnl::softmax_v2_forward::primitive_desc softmax_fwd_pd(const memory::desc& md, 
 
 void CpuBackend::softmax(const Buf& dst, const Buf& x, bool log) {
   int64_t rows, cols, drows, dcols;
-  if (!dense_rows(x, rows, cols) || !dense_rows(dst, drows, dcols)) {
+  if (!cpu::dense_rows(x, rows, cols) || !cpu::dense_rows(dst, drows, dcols)) {
     ReferenceBackend::softmax(dst, x, log);
     return;
   }
@@ -56,7 +42,8 @@ void CpuBackend::softmax(const Buf& dst, const Buf& x, bool log) {
 
 void CpuBackend::softmax_backward(const Buf& dx, const Buf& y, const Buf& dy, bool log) {
   int64_t rows, cols, r2, c2, r3, c3;
-  if (!dense_rows(y, rows, cols) || !dense_rows(dx, r2, c2) || !dense_rows(dy, r3, c3)) {
+  if (!cpu::dense_rows(y, rows, cols) || !cpu::dense_rows(dx, r2, c2) ||
+      !cpu::dense_rows(dy, r3, c3)) {
     ReferenceBackend::softmax_backward(dx, y, dy, log);
     return;
   }
