@@ -39,6 +39,7 @@ struct Settings {
   int64_t dmvi_hidden = 0;
   int dmvi_order = 0;
   int64_t dmvi_warmup = -1;
+  double dmvi_t_min = 0;
 };
 
 double now_s(std::chrono::steady_clock::time_point t) {
@@ -51,9 +52,11 @@ vi::FitOptions method_options(const std::string& method, const Settings& s, uint
   if (method == "dmvi") {
     // Paper: AdamW lr 1e-3, weight decay 1e-5, width 256, dropout 0.1. Ours: 16 draws per step
     // (the paper's 5 leave the gradient too noisy to learn the funnels of hierarchical 5), a
-    // network-free warm-up of 1000 cheap steps, then 2000 steps with the network.
+    // network-free warm-up of 1000 cheap steps, then 5000 steps with the network (2000 in
+    // --quick): the funnels' sd errors keep falling with training (hierarchical 5, one seed:
+    // 0.062 after 3000 steps, 0.055 after 6000, 0.045 after 20,000), and 6000 fit in ~15 s.
     o.method = "dmvi";
-    o.steps = 3000;
+    o.steps = s.quick ? 3000 : 6000;
     o.lr = 1e-3;
     o.weight_decay = 1e-5;
     o.final_lr_fraction = 0.01;
@@ -67,6 +70,7 @@ vi::FitOptions method_options(const std::string& method, const Settings& s, uint
     if (s.dmvi_hidden > 0) o.dmvi.hidden = s.dmvi_hidden;
     if (s.dmvi_order > 0) o.dmvi.order = s.dmvi_order;
     if (s.dmvi_warmup >= 0) o.dmvi.warmup_steps = s.dmvi_warmup;
+    if (s.dmvi_t_min > 0) o.dmvi.t_min = s.dmvi_t_min;
   } else if (method == "advi") {
     o.method = "advi";
     o.steps = s.quick ? 2000 : 5000;
@@ -110,7 +114,8 @@ double rms_diff(const std::vector<double>& a, const std::vector<double>& b) {
 
 struct RunResult {
   double mse = 0, mean_err = 0, sd_err = 0, train_s = 0, sample_s = 0, final_objective = 0;
-  double bound = 0, bound_se = 0, exact_log_evidence = 0;  // DMVI; the last for `mean` only
+  double bound = 0, bound_se = 0, exact_log_evidence = 0;  // DMVI; the last where it is known
+  double exact_mse = NAN;  // the paper's metric for the exact posterior, where it is known
   int64_t n_params = 0;
   std::vector<double> draws;
 };
@@ -147,6 +152,15 @@ RunResult run_method(const dm::Problem& p, const std::string& method, const Sett
     se += e * e;
   }
   r.mse = se / r.draws.size();
+  if (!p.exact_mean.empty()) {
+    // E(θ − θ*)² = (mean − θ*)² + sd², averaged over coordinates.
+    double e = 0;
+    for (int64_t j = 0; j < d; ++j) {
+      e += (p.exact_mean[j] - p.truth[j]) * (p.exact_mean[j] - p.truth[j]) +
+           p.exact_sd[j] * p.exact_sd[j];
+    }
+    r.exact_mse = e / d;
+  }
   if (method == "dmvi") {
     auto& g = dynamic_cast<vi::DmviGuide&>(*post.guide());
     const vi::LogDensityFn lp = [&](const Tensor& z) { return p.model->log_density(z); };
@@ -280,6 +294,7 @@ int main(int argc, char** argv) {
   app.add_option("--dmvi-hidden", s.dmvi_hidden, "override DMVI's network width");
   app.add_option("--dmvi-order", s.dmvi_order, "override DMVI's solver-step order (1, 2)");
   app.add_option("--dmvi-warmup", s.dmvi_warmup, "override DMVI's network-free warm-up steps");
+  app.add_option("--dmvi-t-min", s.dmvi_t_min, "override DMVI's time of the last noisy state");
   CLI11_PARSE(app, argc, argv);
   std::string command_line;
   for (int i = 1; i < argc; ++i) command_line += std::string(" ") + argv[i];
@@ -308,21 +323,23 @@ int main(int argc, char** argv) {
          << "MSE = the paper's metric, mean over draws and coordinates of (θ_s − θ*)² in "
             "unconstrained space (bias² + posterior variance against one truth); `MSE sd` is its "
             "sd over seeds. Errors are RMS over coordinates of the posterior means and sds against "
-            "NUTS (against the exact posterior for `mean`), averaged over seeds. Train/draw times "
+            "the exact posterior (closed form for `mean`; quadrature over the log-scales for "
+            "hierarchical 1–5, repro/dmvi/exact.h), against NUTS for `mixture`, averaged over "
+            "seeds, so the NUTS rows show how far NUTS itself is from exact. Train/draw times "
             "are wall seconds on one thread of the shared 2-core box.\n\n"
          << "| model | N | method | MSE (ours) | MSE sd | MSE (paper) | post mean err | "
             "post sd err | train s | 20k draws s | params |\n|---|---|---|---|---|---|---|---|---"
             "|---|---|\n"
          << table.str() << "\n## Targets (issue 6)\n\n"
-         << "Hierarchical models: DMVI's mean/sd errors vs NUTS no larger than NFVI's and well "
+         << "Hierarchical models: DMVI's mean/sd errors vs the exact posterior no larger than NFVI's and well "
             "below ADVI's (we call ≤ 0.5× 'well below'), and DMVI's MSE within 10% of the MSE of "
-            "the NUTS draws. Mean model: bound below the exact log evidence and within 0.5 nats, "
+            "the NUTS draws (the exact posterior's MSE beside it). Mean model: bound below the exact log evidence and within 0.5 nats, "
             "errors vs the exact posterior < 0.05. Fit ≤ 20 s at N = 100, 20k draws ≤ 1 s.\n\n"
          << "The targets are for hierarchical 1–5 and `mean`; on `mixture` NUTS chains settle in "
             "different label permutations, so NUTS is no gold standard there (its MSE is inflated "
             "by label switching) and the errors against it are not meaningful.\n\n"
          << "| model | N | mean err DMVI / NFVI / ADVI | sd err DMVI / NFVI / ADVI | "
-            "MSE DMVI / NUTS | ≤ NFVI | ≤ ½ ADVI | MSE ±10% | mean model | fit s | draws s |\n"
+            "MSE DMVI / NUTS (exact) | ≤ NFVI | ≤ ½ ADVI | MSE ±10% | mean model | fit s | draws s |\n"
             "|---|---|---|---|---|---|---|---|---|---|---|\n"
          << targets.str() << "\n## DMVI bound on log p(y)\n\n"
          << "| model | N | bound (mean over seeds) | ± MC se | exact log p(y) | gap |\n"
@@ -401,9 +418,12 @@ int main(int argc, char** argv) {
             json jb{{"model", model}, {"n", n}, {"bound", b}, {"bound_se", se},
                     {"per_seed", json::array()}};
             for (const RunResult& r : v) jb["per_seed"].push_back(r.bound);
-            const bool exact = model == "mean";
+            const bool exact = !std::isnan(v.front().exact_mse);
             const double ev = avg([](const RunResult& r) { return r.exact_log_evidence; });
-            if (exact) jb["exact_log_evidence"] = ev;
+            if (exact) {
+              jb["exact_log_evidence"] = ev;
+              jb["exact_mse"] = avg([](const RunResult& r) { return r.exact_mse; });
+            }
             bounds.push_back(jb);
             bound_md << "| " << model << " | " << n << " | " << fmt(b) << " | " << fmt(se)
                      << " | " << (exact ? fmt(ev) : "–") << " | " << (exact ? fmt(ev - b) : "–")
@@ -417,7 +437,7 @@ int main(int argc, char** argv) {
               }
               std::fprintf(stderr, "    mean model: bound − log p(y) per seed worst gap %.3f\n",
                            worst_gap);
-              bound_notes << "Mean model, N = " << n << ": every seed's bound below its exact "
+              bound_notes << model << ", N = " << n << ": every seed's bound below its exact "
                           << "log p(y) (within 3 MC se): " << (below ? "yes" : "NO")
                           << "; largest gap " << fmt(worst_gap) << " nats.\n\n";
             }
@@ -447,12 +467,14 @@ int main(int argc, char** argv) {
             c_mse = yn(std::abs(ratio - 1) <= 0.1);
           }
           const double fit_s = dm_["train_s"], draw_s = dm_["sample_s"];
+          double exact_mse = 0;
+          for (const RunResult& r : res["dmvi"]) exact_mse += r.exact_mse / res["dmvi"].size();
           targets << "| " << model << " | " << n << " | " << fmt(me) << " / "
                   << fmt(get("nfvi", "post_mean_err")) << " / " << fmt(get("advi", "post_mean_err"))
                   << " | " << fmt(se) << " / " << fmt(get("nfvi", "post_sd_err")) << " / "
                   << fmt(get("advi", "post_sd_err")) << " | " << fmt(dm_["mse_mean"].get<double>())
-                  << " / " << fmt(nu["mse_mean"].get<double>()) << " (" << fmt(ratio, 2)
-                  << "×) | " << c_nfvi << " | " << c_advi << " | " << c_mse << " | " << c_exact
+                  << " / " << fmt(nu["mse_mean"].get<double>()) << " (" << fmt(exact_mse)
+                  << "): " << fmt(ratio, 2) << "× | " << c_nfvi << " | " << c_advi << " | " << c_mse << " | " << c_exact
                   << " | " << fmt(fit_s, 1) << (n <= 100 ? (fit_s <= 20 ? "" : " **>20**") : "")
                   << " | " << fmt(draw_s, 2) << (draw_s <= 1 ? "" : " **>1**") << " |\n";
         }

@@ -1,6 +1,8 @@
 // The paper's models: mean (conjugate), mixture and hierarchical 1–5.
 #include "models.h"
 
+#include "exact.h"
+
 #include <cmath>
 #include <map>
 #include <random>
@@ -84,10 +86,6 @@ Problem mixture_problem(int64_t n, uint64_t seed) {
 }
 
 // --- hierarchical 1–5 ---------------------------------------------------------------------------
-struct HierSpec {
-  int groups, per_group;
-  bool mu_gamma, sigma_gamma, sigma_beta, sigma_y;
-};
 
 HierSpec hier_spec(int which) {
   switch (which) {
@@ -142,6 +140,11 @@ Problem hierarchical_problem(int which, int64_t n, uint64_t seed) {
     t.observe("y", vi::Normal(mean, y_scale), t.data(data));
   });
   p.truth = p.model->unconstrain(v).to_vector<double>();
+  // Gaussian given the scales: the exact posterior by quadrature is the gold standard here.
+  ExactPosterior exact = hierarchical_exact(h, y, n);
+  p.exact_mean = std::move(exact.mean);
+  p.exact_sd = std::move(exact.sd);
+  p.exact_log_evidence = exact.log_evidence;
   return p;
 }
 
