@@ -92,8 +92,11 @@ DmviGuide::DmviGuide(int64_t dim, DmviOptions o, Generator& gen)
 Tensor DmviGuide::noise_prediction(const Tensor& w, double t) {
   // σ_t w is the exact noise prediction for w_0 ~ N(0, I); the network learns a correction
   // (zero at initialisation), so training starts from q(w_0) = N(0, I).
-  if (!network_on_) return mul(w, schedule_->sigma(t));
-  return add(mul(w, schedule_->sigma(t)), net_->forward(w, t));
+  Tensor base = mul(w, schedule_->sigma(t));
+  if (!network_on_) return base;
+  Tensor correction = net_->forward(w, t);
+  if (options_.precondition) correction = mul(correction, -schedule_->alpha(t));
+  return add(base, correction);
 }
 
 Tensor DmviGuide::to_theta(const Tensor& w0) const {

@@ -53,9 +53,10 @@
 //    (it gains Σ log s). It puts the chain in standardised coordinates, so the network only has
 //    to learn the posterior's shape, not its location and scale (a 0.03-sd posterior at 1.5 from
 //    the origin otherwise takes thousands of steps at lr 1e-3). The noise prediction is
-//    ε̂ = σ_t w + network(w, t) with the network's last layer zero-initialised: σ_t w is the
+//    ε̂ = σ_t w − α_t network(w, t) with the network's last layer zero-initialised: σ_t w is the
 //    exact ε-prediction for w_0 ~ N(0, I), so training starts from q ≈ N(0, I), not from a
-//    random map (a random ε̂ gives bounds near −10⁷ at initialisation).
+//    random map (a random ε̂ gives bounds near −10⁷ at initialisation); the α_t factor is the
+//    `precondition` option below.
 //  - Optional network-free warm-up (warmup_steps; repro-dmvi uses 1000 of 3000): with ε̂ = σ_t w
 //    the chain is exactly N(0, I) in w, so the first steps fit only the affine map (ADVI inside
 //    DMVI, no network evaluations) and the network then learns shape around a placed and scaled
@@ -92,6 +93,12 @@ struct DmviOptions {
   double beta1 = 20.0;
   double t_min = 1e-3;      // time of w_1
   bool learn_variances = true;  // learn η_k and ν_k (else both fixed at their initial values)
+  // ε̂ = σ_t w − α_t F(w, t) instead of σ_t w + F(w, t): the data prediction is then
+  // x̂ = α_t w + σ_t F, so a unit of network output moves x̂ by at most one unit at every t
+  // (unscaled, it moves x̂ by σ_t/α_t ≈ 160 units at t = 1, and those steps' gradients swamp
+  // Adam's scale for the rest; EDM's preconditioning, Karras et al. 2022, for unit-variance data).
+  bool precondition = true;
+  double variance_bound = 5.0;
   // θ = shift + exp(log_scale) ⊙ w_0 with learnable shift and log_scale [d], each the
   // parameter times affine_gain (so Adam at lr 1e-3 moves them 100x faster than the network: at the
   // paper's lr the map otherwise needs thousands of steps to reach a 0.03-wide posterior).
@@ -145,7 +152,8 @@ class DmviGuide : public Guide {
   // L (dropout off, no gradient) from n draws, evaluated in chunks of `chunk`.
   BoundEstimate bound(const LogDensityFn& log_p, int64_t n, Generator& gen, int64_t chunk = 500);
 
-  // The noise prediction ε̂(w, t) = σ_t w + network(w, t) in the chain's coordinates.
+  // The noise prediction ε̂(w, t) = σ_t w − α_t network(w, t) (σ_t w + network(w, t) without
+  // `precondition`) in the chain's coordinates.
   Tensor noise_prediction(const Tensor& w, double t);
   // θ = shift + exp(log_scale) ⊙ w_0 (identity without the affine map).
   Tensor to_theta(const Tensor& w0) const;
