@@ -2,12 +2,17 @@
 #include "diffvi/vi/dmvi.h"
 
 #include <cmath>
+#include <string>
 
+#include "diffvi/autograd/engine.h"
 #include "diffvi/autograd/node.h"
 #include "diffvi/autograd/ops.h"
+#include "diffvi/nn/adam.h"
 #include "diffvi/nn/init.h"
 #include "diffvi/solvers/dpm_solver.h"
 #include "diffvi/solvers/time_steps.h"
+#include "diffvi/tensor/ops.h"
+#include "diffvi/vi/advi.h"
 
 namespace diffvi::vi {
 
@@ -37,8 +42,8 @@ DmviNetwork::DmviNetwork(int64_t dim, const DmviOptions& o, Generator& gen)
 
 Tensor DmviNetwork::forward(const Tensor& w, double t) {
   return call([&] {
-    const int64_t n = w.shape()[0];
-    Tensor tt = full({n}, 1000.0 * t, TensorOptions(w.dtype()));
+    // One embedding row for the one time, broadcast over the rows of w.
+    Tensor tt = full({1}, 1000.0 * t, TensorOptions(w.dtype()));
     Tensor h = add((*in_)(w), (*embed_)(tt));
     h = (*drop_)((*norm_)((*hidden_)(h)));
     return (*out_)(h);
@@ -78,9 +83,37 @@ DmviGuide::DmviGuide(int64_t dim, DmviOptions o, Generator& gen)
                                        schedule_->log_alpha(t_[k - 1])));
   }
   if (o.affine) {
-    shift_ = register_parameter("shift", zeros({dim}, TensorOptions(o.dtype)));
-    log_scale_ = register_parameter("log_scale", zeros({dim}, TensorOptions(o.dtype)));
+    const TensorOptions opt(o.dtype);
+    shift_ = register_parameter("shift", zeros({dim}, opt));
+    log_scale_ = register_parameter("log_scale", zeros({dim}, opt));
+    off_diag_ = register_parameter("off_diag", zeros({dim, dim}, opt));
+    std::vector<double> mask(dim * dim, 0.0);
+    for (int64_t i = 0; i < dim; ++i) {
+      for (int64_t j = 0; j < i; ++j) mask[i * dim + j] = 1;
+    }
+    lower_mask_ = register_buffer("lower_mask", from_vector(mask, {dim, dim}, opt));
   }
+  if (o.advi_steps < 0 || !(o.advi_lr > 0)) {
+    throw ValueError("DmviGuide: need advi_steps >= 0 and advi_lr > 0 (got " +
+                     std::to_string(o.advi_steps) + ", " + std::to_string(o.advi_lr) + ")");
+  }
+  // Per-step constants of the transitions, index k − 1 (see chain()); step 1 (the denoising
+  // step) has h = 0, which zeroes its solver terms, and its whole variance σ²_{t_1} in var1.
+  std::vector<double> neg_h(T, 0.0), ratio(T, 0.0), alpha_prev(T, 0.0), sig2_prev(T, 0.0),
+      sig2(T, 0.0), var1(T, 0.0);
+  for (int64_t k = 2; k <= T; ++k) {
+    neg_h[k - 1] = -(lambda_[k - 1] - lambda_[k]);
+    ratio[k - 1] = sigma_[k - 1] / sigma_[k];
+    alpha_prev[k - 1] = alpha_[k - 1];
+    sig2_prev[k - 1] = sigma_[k - 1] * sigma_[k - 1];
+    sig2[k - 1] = sigma_[k] * sigma_[k];
+  }
+  var1[0] = sigma_[1] * sigma_[1];
+  auto constant = [&](const std::vector<double>& v) {
+    return from_vector(v, {T}, TensorOptions(o.dtype));
+  };
+  neg_h_ = constant(neg_h), ratio_ = constant(ratio), alpha_prev_ = constant(alpha_prev);
+  sig2_prev_ = constant(sig2_prev), sig2_ = constant(sig2), var1_ = constant(var1);
   rho_ = zeros({T}, TensorOptions(o.dtype));
   nu_ = zeros({T}, TensorOptions(o.dtype));
   if (o.learn_variances) {
@@ -93,16 +126,42 @@ Tensor DmviGuide::noise_prediction(const Tensor& w, double t) {
   // σ_t w is the exact noise prediction for w_0 ~ N(0, I); the network learns a correction
   // (zero at initialisation), so training starts from q(w_0) = N(0, I).
   Tensor base = mul(w, schedule_->sigma(t));
-  if (!network_on_) return base;
   Tensor correction = net_->forward(w, t);
   if (options_.precondition) correction = mul(correction, -schedule_->alpha(t));
   return add(base, correction);
 }
 
+Tensor DmviGuide::scale_tril() const {
+  if (!options_.affine) throw ValueError("DmviGuide::scale_tril: the guide has no affine map");
+  // eye * exp(ω) puts exp(ω_j) on the diagonal (row-broadcast of [d] over [d, d]).
+  return add(mul(off_diag_, lower_mask_), mul(eye(dim(), TensorOptions(dtype())), exp(log_scale_)));
+}
+
 Tensor DmviGuide::to_theta(const Tensor& w0) const {
   if (!options_.affine) return w0;
-  return add(mul(shift_, options_.affine_gain),
-             mul(exp(mul(log_scale_, options_.affine_gain)), w0));
+  return add(shift_, matmul(w0, transpose(scale_tril(), 0, 1)));
+}
+
+void DmviGuide::initialize(const LogDensityFn& log_p, int64_t n, Generator& gen) {
+  if (!options_.affine || options_.advi_steps == 0) return;
+  // The library's full-rank ADVI; its optimum is then copied into the affine map, where the
+  // chain at ε̂ = σ_t w (zero network output) is exactly N(0, I), so q starts as that Gaussian.
+  FullRankNormal base(dim(), 0.1, dtype());
+  nn::Adam adam(base.parameters(), nn::AdamOptions(options_.advi_lr));
+  const int64_t steps = options_.advi_steps;
+  for (int64_t step = 0; step < steps; ++step) {
+    Tensor loss = base.loss(log_p, n, gen);
+    adam.zero_grad();
+    backward(loss);
+    const double progress = static_cast<double>(step) / steps;
+    adam.param_groups()[0].lr =
+        options_.advi_lr * (0.01 + 0.99 * 0.5 * (1 + std::cos(M_PI * progress)));
+    adam.step();
+  }
+  NoGradGuard no_grad;
+  raw::copy_(shift_, base.loc);
+  raw::copy_(log_scale_, base.log_diag);
+  raw::copy_(off_diag_, base.off_diag);
 }
 
 std::pair<Tensor, Tensor> DmviGuide::chain(Tensor w, Generator* gen, bool with_density) {
@@ -114,44 +173,48 @@ std::pair<Tensor, Tensor> DmviGuide::chain(Tensor w, Generator* gen, bool with_d
     log_ratio = mul(sum(square(w), {-1}), 0.5);  // −log N(w_T; 0, I)
     const_term = 0.5 * d * kLog2Pi;
   }
+  // Every step's coefficients at once ([T], index k − 1), one op each rather than a dozen tiny
+  // ops per step. Step k ≥ 2 is a stochastic DPM-Solver++ step t_k → t_{k−1} with
+  // η_k = exp(ρ_k): mean c_w w + c_x x̂; its variance is the SDE solver's own noise
+  // σ²_{k−1}(1 − e^{−2ηh}) plus the spread of x̂ the step carries forward, c_x² Var(x_0 | w_k)
+  // with Var = σ_k² as for a standard normal w_0 (Analytic-DPM's optimal reverse variance, Bao
+  // et al. 2022), times exp(ν_k). At η = 1, ν = 0 and ε̂ = σ_t w this is the exact reverse
+  // conditional of the forward process for w_0 ~ N(0, I). Step 1 is the denoising step to
+  // t_0 = 0 (the solvers' denoise_to_zero) plus noise of variance exp(ν_1) σ²_{t_1}.
+  Tensor eta = exp(rho_);
+  Tensor c_w_all = mul(exp(mul(eta, neg_h_)), ratio_);
+  Tensor c_x_all = mul(neg(expm1(mul(add(eta, 1.0), neg_h_))), alpha_prev_);
+  Tensor var_all = add(add(mul(neg(expm1(mul(eta, mul(neg_h_, 2.0)))), sig2_prev_),
+                           mul(square(c_x_all), sig2_)),
+                       var1_);
+  Tensor sd_all = sqrt(mul(var_all, exp(nu_)));
+  if (gen != nullptr && with_density) {
+    // −log q(w_{k−1} | w_k, w_{k+1}) = ½|z_k|² + d log sd_k + d/2 log 2π: the log sd part of
+    // every step at once.
+    log_ratio = add(log_ratio, mul(sum(log(sd_all)), static_cast<double>(d)));
+  }
   Tensor x_hat_prev;  // x̂ at t_{k+1}, for the second-order correction
   for (int64_t k = T; k >= 1; --k) {
     Tensor eps = noise_prediction(w, t_[k]);
     Tensor x_hat = div(sub(w, mul(eps, sigma_[k])), alpha_[k]);
-    Tensor rho = select(rho_, 0, k - 1), nu = select(nu_, 0, k - 1);  // scalar tensors
-    Tensor mu, sd;
+    Tensor sd = select(sd_all, 0, k - 1);  // scalar tensors
+    Tensor mu;
     if (k == 1) {
-      // Denoising step to t_0 = 0 (the solvers' denoise_to_zero) plus noise of variance
-      // exp(ν_1) σ²_{t_1} (exact for a standard normal w_0 at ν_1 = 0).
       mu = x_hat;
-      sd = mul(exp(mul(nu, 0.5)), sigma_[1]);
     } else {
-      // Stochastic DPM-Solver++ step t_k → t_{k−1} with η_k = exp(ρ_k).
-      const double h = lambda_[k - 1] - lambda_[k];
-      Tensor eta = exp(rho);
-      Tensor c_w = mul(exp(mul(eta, -h)), sigma_[k - 1] / sigma_[k]);
-      Tensor c_x = mul(neg(expm1(mul(add(eta, 1.0), -h))), alpha_[k - 1]);
-      mu = add(mul(w, c_w), mul(x_hat, c_x));
+      Tensor c_x = select(c_x_all, 0, k - 1);
+      mu = add(mul(w, select(c_w_all, 0, k - 1)), mul(x_hat, c_x));
       if (options_.order >= 2 && k < T) {
-        const double r = (lambda_[k] - lambda_[k + 1]) / h;
+        const double r = (lambda_[k] - lambda_[k + 1]) / (lambda_[k - 1] - lambda_[k]);
         mu = add(mu, mul(sub(x_hat, x_hat_prev), mul(c_x, 0.5 / r)));
       }
-      // The SDE solver's own noise σ²_{k−1}(1 − e^{−2ηh}) plus the spread of x̂ the step carries
-      // forward, c_x² Var(x_0 | w_k) with Var = σ_k² as for a standard normal w_0 (Analytic-DPM's
-      // optimal reverse variance, Bao et al. 2022), times exp(ν_k). At η = 1, ν = 0 and
-      // ε̂ = σ_t w this is the exact reverse conditional of the forward process for w_0 ~ N(0, I).
-      Tensor var = add(mul(neg(expm1(mul(eta, -2 * h))), sigma_[k - 1] * sigma_[k - 1]),
-                       mul(square(c_x), sigma_[k] * sigma_[k]));
-      sd = sqrt(mul(var, exp(nu)));
     }
     Tensor w_prev = mu;
     if (gen != nullptr) {
       Tensor z = randn({n, d}, *gen, opt);
       w_prev = add(mu, mul(z, sd));
       if (with_density) {
-        // −log q(w_{k−1} | w_k, w_{k+1}) = ½|z|² + d log sd + d/2 log 2π.
         log_ratio = add(log_ratio, mul(sum(square(z), {-1}), 0.5));
-        log_ratio = add(log_ratio, mul(log(sd), static_cast<double>(d)));
         const_term += 0.5 * d * kLog2Pi;
       }
     }
@@ -166,19 +229,14 @@ std::pair<Tensor, Tensor> DmviGuide::chain(Tensor w, Generator* gen, bool with_d
   }
   if (with_density) {
     log_ratio = add(log_ratio, const_term);
-    // θ = shift + s ⊙ w_0: log q(θ, ...) = log q(w_0, ...) − Σ log s.
-    if (options_.affine) log_ratio = add(log_ratio, sum(mul(log_scale_, options_.affine_gain)));
+    // θ = shift + L w_0: log q(θ, ...) = log q(w_0, ...) − Σ ω (L's log-diagonal).
+    if (options_.affine) log_ratio = add(log_ratio, sum(log_scale_));
   }
   return {to_theta(w), log_ratio};
 }
 
 Tensor DmviGuide::loss(const LogDensityFn& log_p, int64_t n, Generator& gen) {
-  // Warm-up: the first warmup_steps training steps run the chain without the network, where it
-  // is exactly N(0, I) in w, so only the affine map (and η, ν) learn — ADVI inside DMVI.
-  network_on_ = !is_training() || loss_calls_ >= options_.warmup_steps;
-  if (is_training()) ++loss_calls_;
   auto [theta, log_ratio] = chain(randn({n, dim()}, gen, TensorOptions(dtype())), &gen, true);
-  network_on_ = true;
   return neg(mean(add(log_p(theta), log_ratio)));
 }
 

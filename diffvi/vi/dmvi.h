@@ -48,20 +48,21 @@
 //    probability-flow ODE of the learned ε̂ with solvers::DpmSolver (noise-free, order 3 by
 //    default): a fast approximation of the learned marginals that is not q, so L says nothing
 //    about it (has_log_prob() is false either way).
-//  - An elementwise affine map θ = m + s ⊙ w_0 (learnable m, log s, initialised to the identity)
-//    follows the chain: with r(w_{1:T} | θ) taken at w_0 = (θ − m)/s the bound stays valid
-//    (it gains Σ log s). It puts the chain in standardised coordinates, so the network only has
-//    to learn the posterior's shape, not its location and scale (a 0.03-sd posterior at 1.5 from
-//    the origin otherwise takes thousands of steps at lr 1e-3). The noise prediction is
+//  - A full-rank affine map θ = m + L w_0 (learnable m and lower-triangular L with positive
+//    diagonal e^{ω}) follows the chain: with r(w_{1:T} | θ) taken at w_0 = L⁻¹(θ − m) the bound
+//    stays valid (it gains Σ ω). Before the chain is trained, initialize() fits it as the
+//    library's full-rank ADVI (FullRankNormal, advi_steps at advi_lr): with ε̂ = σ_t w the chain
+//    is exactly N(0, I) in w, so at that point L IS the full-rank ADVI ELBO. The chain then works
+//    in whitened coordinates and the network only learns the posterior's non-Gaussian shape, not
+//    its location, scales and correlations. (Learning the map with the chain at the network's
+//    lr 1e-3 is far too slow for a 0.02-sd coordinate 1.5 from the origin, and a gain on the
+//    map's lr makes it jitter: hierarchical 2 ended 0.6 nats below mean-field ADVI that way, and
+//    a diagonal map leaves correlations — which an isotropic reverse step cannot follow — to
+//    the network.) The noise prediction is
 //    ε̂ = σ_t w − α_t network(w, t) with the network's last layer zero-initialised: σ_t w is the
-//    exact ε-prediction for w_0 ~ N(0, I), so training starts from q ≈ N(0, I), not from a
-//    random map (a random ε̂ gives bounds near −10⁷ at initialisation); the α_t factor is the
-//    `precondition` option below.
-//  - Optional network-free warm-up (warmup_steps; repro-dmvi uses 1000 of 3000): with ε̂ = σ_t w
-//    the chain is exactly N(0, I) in w, so the first steps fit only the affine map (ADVI inside
-//    DMVI, no network evaluations) and the network then learns shape around a placed and scaled
-//    base. Without it the network learns to contract the chain before the affine map has scaled
-//    down (hierarchical 1: bound 6 nats below ADVI's after 1500 steps; with it, level with ADVI).
+//    exact ε-prediction for w_0 ~ N(0, I), so training starts from q = the ADVI Gaussian, not
+//    from a random map (a random ε̂ gives bounds near −10⁷ at initialisation); the α_t factor is
+//    the `precondition` option below.
 //  - Dropout (p = 0.1) is on during training only. The bound is reported and final draws are
 //    made with dropout off (training with dropout optimises the average bound over masks).
 //  - Continuous VP-linear schedule instead of the paper's discrete linear β (which never reaches
@@ -98,16 +99,12 @@ struct DmviOptions {
   // (unscaled, it moves x̂ by σ_t/α_t ≈ 160 units at t = 1, and those steps' gradients swamp
   // Adam's scale for the rest; EDM's preconditioning, Karras et al. 2022, for unit-variance data).
   bool precondition = true;
-  double variance_bound = 5.0;
-  // θ = shift + exp(log_scale) ⊙ w_0 with learnable shift and log_scale [d], each the
-  // parameter times affine_gain (so Adam at lr 1e-3 moves them 100x faster than the network: at the
-  // paper's lr the map otherwise needs thousands of steps to reach a 0.03-wide posterior).
+  // θ = shift + L w_0, L = strictly-lower(off_diag) + diag(exp(log_scale)); identity if false.
   bool affine = true;
-  double affine_gain = 100.0;
-  // The first warmup_steps training steps leave the network out (ε̂ = σ_t w exactly), so the
-  // chain is N(0, I) in w and only the affine map, η and ν learn: ADVI inside DMVI, cheap (no
-  // network evaluations), and it places and scales the chain before the network learns shape.
-  int64_t warmup_steps = 0;
+  // initialize() (called by fit() before the first step) fits the affine map as a full-rank
+  // Gaussian by ADVI: advi_steps Adam steps at advi_lr, cosine-decayed to 1%; 0 skips it.
+  int64_t advi_steps = 2000;
+  double advi_lr = 1e-2;
   enum class Sampler { chain, dpm_solver } sampler = Sampler::chain;
   int solver_steps = 10;    // DPM-Solver evaluations for final draws (sampler = dpm_solver)
   int solver_order = 3;
@@ -155,8 +152,12 @@ class DmviGuide : public Guide {
   // The noise prediction ε̂(w, t) = σ_t w − α_t network(w, t) (σ_t w + network(w, t) without
   // `precondition`) in the chain's coordinates.
   Tensor noise_prediction(const Tensor& w, double t);
-  // θ = shift + exp(log_scale) ⊙ w_0 (identity without the affine map).
+  // θ = shift + L w_0 (identity without the affine map).
   Tensor to_theta(const Tensor& w0) const;
+  // L [d, d] of the affine map (differentiable; requires options().affine).
+  Tensor scale_tril() const;
+  // Fits the affine map as full-rank ADVI with the chain at ε̂ = σ_t w (see the header).
+  void initialize(const LogDensityFn& log_p, int64_t n, Generator& gen) override;
 
   const DmviOptions& options() const { return options_; }
   const std::vector<double>& times() const { return t_; }  // t_0 = 0, t_1 = t_min, ..., t_T = 1
@@ -171,11 +172,11 @@ class DmviGuide : public Guide {
   DmviOptions options_;
   std::shared_ptr<const diffusion::VPLinear> schedule_;
   std::shared_ptr<DmviNetwork> net_;
-  bool network_on_ = true;   // off during warm-up
-  int64_t loss_calls_ = 0;   // training-mode loss() calls so far
+  Tensor neg_h_, ratio_, alpha_prev_, sig2_prev_, sig2_, var1_;  // per-step constants [T]
   Tensor rho_;                // ρ [T]: η_k = exp(ρ_k) (index k − 1; unused for k = 1)
   Tensor nu_;                 // ν [T]: variance factors exp(ν_k)
-  Tensor shift_, log_scale_;  // the affine map of w_0 to θ (when options.affine)
+  Tensor shift_, log_scale_, off_diag_;  // the affine map of w_0 to θ (when options.affine)
+  Tensor lower_mask_;                     // strictly lower-triangular ones [d, d]
   std::vector<double> t_, alpha_, sigma_, lambda_;  // on the grid, index k = 0..T
   std::vector<double> a_, s2_;  // forward step k: w_k = a_k w_{k-1} + sqrt(s2_k) z
 };

@@ -158,6 +158,7 @@ Posterior fit(const Model& model, const FitOptions& o) {
   ValidationGuard no_validation(false);
   const LogDensityFn log_p = [&](const Tensor& z) { return model.log_density(z, eval); };
   post.objective_.reserve(o.steps);
+  guide.initialize(log_p, o.num_particles, gen);
   for (int64_t step = 0; step < o.steps; ++step) {
     Tensor loss = guide.loss(log_p, o.num_particles, gen);
     const double value = loss.item();

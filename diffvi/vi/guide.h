@@ -41,6 +41,11 @@ class Guide : public nn::Module {
   virtual Tensor entropy() { return Tensor(); }
   // The loss one optimisation step minimises: a Monte-Carlo estimate of -ELBO from n draws.
   virtual Tensor loss(const LogDensityFn& log_p, int64_t n, Generator& gen);
+  // Called once by fit() before the first step, with the loss's arguments: a guide that starts
+  // from a fitted simpler family does that here (DMVI: its affine map by full-rank ADVI).
+  virtual void initialize(const LogDensityFn& log_p, int64_t n, Generator& gen) {
+    (void)log_p, (void)n, (void)gen;
+  }
 
  private:
   int64_t dim_;
