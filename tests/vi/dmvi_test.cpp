@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "diffvi/diffvi.h"
+#include "diffvi/nn/adam.h"
 #include "diffvi/solvers/dpm_solver.h"
 #include "diffvi/tensor/ops.h"
 #include "diffvi/vi/vi.h"
@@ -322,4 +323,85 @@ TEST(Dmvi, ChainGradientsMatchFiniteDifferences) {
     }
   }
   EXPECT_GT(checked, 10);
+}
+
+// fit() first fits the affine map as full-rank ADVI (DmviGuide::initialize): on a correlated
+// Gaussian "posterior" (normalised, so log p(y) = 0) the chain at that point is exactly that
+// Gaussian family, so the bound reaches ~0 and the draws have the target's mean and covariance
+// (a diagonal map could not: its bound would stay log √(1 − ρ²) ≈ −0.51 nats below).
+TEST(Dmvi, AffineMapStartsAsFullRankAdvi) {
+  const double rho = 0.8, m0 = 1.5, m1 = -0.5, s0 = 0.3, s1 = 2.0;
+  const vi::LogDensityFn log_p = [&](const Tensor& z) {
+    // N((m0, m1), [[s0², ρ s0 s1], [ρ s0 s1, s1²]]) via its conditional factorisation.
+    Tensor a = diffvi::div(diffvi::sub(diffvi::select(z, 1, 0), m0), s0);
+    Tensor b = diffvi::div(diffvi::sub(diffvi::sub(diffvi::select(z, 1, 1), m1),
+                                       diffvi::mul(a, rho * s1)),
+                           s1 * std::sqrt(1 - rho * rho));
+    return diffvi::sub(diffvi::mul(diffvi::add(diffvi::square(a), diffvi::square(b)), -0.5),
+                       std::log(2 * M_PI * s0 * s1 * std::sqrt(1 - rho * rho)));
+  };
+  vi::DmviOptions o;
+  o.hidden = 16;
+  o.advi_steps = vitest::scaled<int64_t>(2000, 300);
+  diffvi::Generator gen(4);
+  vi::DmviGuide g(2, o, gen);
+  g.initialize(log_p, 16, gen);
+  const vi::BoundEstimate b = g.bound(log_p, 4000, gen);
+  std::printf("bound after full-rank ADVI: %.4f ± %.4f (log p(y) = 0)\n", b.value, b.std_error);
+  EXPECT_LT(b.value, 3 * b.std_error);
+  if (vitest::kSanitized) return;
+  EXPECT_GT(b.value, -0.05);
+  std::vector<double> z = g.rsample(20000, gen).to_vector<double>();
+  double e0 = 0, e1 = 0, e00 = 0, e11 = 0, e01 = 0;
+  for (size_t i = 0; i < z.size(); i += 2) {
+    e0 += z[i], e1 += z[i + 1];
+    e00 += z[i] * z[i], e11 += z[i + 1] * z[i + 1], e01 += z[i] * z[i + 1];
+  }
+  const double n = z.size() / 2.0;
+  e0 /= n, e1 /= n;
+  const double v0 = e00 / n - e0 * e0, v1 = e11 / n - e1 * e1, c = e01 / n - e0 * e1;
+  // ADVI's stochastic optimum: within 0.2 sd in the means (a 0.1-sd offset costs 0.005 nats).
+  EXPECT_NEAR(e0, m0, 0.2 * s0);
+  EXPECT_NEAR(e1, m1, 0.2 * s1);
+  EXPECT_NEAR(std::sqrt(v0), s0, 0.1 * s0);
+  EXPECT_NEAR(std::sqrt(v1), s1, 0.1 * s1);
+  EXPECT_NEAR(c / std::sqrt(v0 * v1), rho, 0.03);
+}
+
+// The network learns shape beyond the Gaussian base: on a normalised banana
+// (z0 ~ N(0, 1), z1 | z0 ~ N(z0² − 1, 0.5²)) full-rank ADVI's ELBO is well below log p(y) = 0,
+// and a short DMVI fit closes a good part of that gap (measured: −0.57 → −0.37 nats in 1500
+// steps of 32 draws).
+TEST(Dmvi, ChainLearnsBeyondTheGaussianBase) {
+  const vi::LogDensityFn log_p = [](const Tensor& z) {
+    Tensor z0 = diffvi::select(z, 1, 0), z1 = diffvi::select(z, 1, 1);
+    Tensor r = diffvi::div(diffvi::sub(z1, diffvi::sub(diffvi::square(z0), 1.0)), 0.5);
+    return diffvi::sub(diffvi::mul(diffvi::add(diffvi::square(z0), diffvi::square(r)), -0.5),
+                       std::log(2 * M_PI * 0.5));
+  };
+  auto bound_after = [&](int64_t steps) {
+    vi::DmviOptions o;
+    o.hidden = 64;
+    o.dropout = 0;
+    o.advi_steps = 1000;
+    diffvi::Generator gen(6);
+    vi::DmviGuide g(2, o, gen);
+    g.initialize(log_p, 16, gen);
+    diffvi::nn::Adam adam(g.parameters(), diffvi::nn::AdamOptions(1e-3));
+    for (int64_t s = 0; s < steps; ++s) {
+      Tensor loss = g.loss(log_p, 32, gen);
+      adam.zero_grad();
+      diffvi::backward(loss);
+      adam.step();
+    }
+    return g.bound(log_p, 4000, gen);
+  };
+  const vi::BoundEstimate base = bound_after(0);
+  const vi::BoundEstimate fitted = bound_after(vitest::scaled<int64_t>(1500, 20));
+  std::printf("banana: full-rank ADVI base %.3f ± %.3f, after DMVI steps %.3f ± %.3f\n",
+              base.value, base.std_error, fitted.value, fitted.std_error);
+  EXPECT_LT(fitted.value, 3 * fitted.std_error);  // a bound, whatever the fit
+  if (vitest::kSanitized) return;
+  EXPECT_LT(base.value, -0.3);                     // the Gaussian cannot bend
+  EXPECT_GT(fitted.value, 0.75 * base.value);      // the chain closes at least a quarter
 }
