@@ -96,8 +96,9 @@ struct DmviOptions {
   bool learn_variances = true;  // learn η_k and ν_k (else both fixed at their initial values)
   // ε̂ = σ_t w − α_t F(w, t) instead of σ_t w + F(w, t): the data prediction is then
   // x̂ = α_t w + σ_t F, so a unit of network output moves x̂ by at most one unit at every t
-  // (unscaled, it moves x̂ by σ_t/α_t ≈ 160 units at t = 1, and those steps' gradients swamp
-  // Adam's scale for the rest; EDM's preconditioning, Karras et al. 2022, for unit-variance data).
+  // (unscaled, it moves x̂ by σ_t/α_t ≈ 160 units at t = 1, where those steps' gradients can
+  // swamp Adam's scale for the rest; EDM's preconditioning, Karras et al. 2022, for unit-variance
+  // data). Measured gain is small: hierarchical 5, one seed, sd error 0.062 -> 0.060.
   bool precondition = true;
   // θ = shift + L w_0, L = strictly-lower(off_diag) + diag(exp(log_scale)); identity if false.
   bool affine = true;
