@@ -9,6 +9,7 @@
 #include "diffvi/autograd/ops.h"
 #include "diffvi/nn/adam.h"
 #include "diffvi/nn/init.h"
+#include "diffvi/nn/lr_schedule.h"
 #include "diffvi/solvers/dpm_solver.h"
 #include "diffvi/solvers/time_steps.h"
 #include "diffvi/tensor/ops.h"
@@ -148,14 +149,12 @@ void DmviGuide::initialize(const LogDensityFn& log_p, int64_t n, Generator& gen)
   // chain at ε̂ = σ_t w (zero network output) is exactly N(0, I), so q starts as that Gaussian.
   FullRankNormal base(dim(), 0.1, dtype());
   nn::Adam adam(base.parameters(), nn::AdamOptions(options_.advi_lr));
-  const int64_t steps = options_.advi_steps;
-  for (int64_t step = 0; step < steps; ++step) {
+  const nn::CosineLR schedule(options_.advi_steps, 0, 0.01);
+  for (int64_t step = 0; step < options_.advi_steps; ++step) {
     Tensor loss = base.loss(log_p, n, gen);
     adam.zero_grad();
     backward(loss);
-    const double progress = static_cast<double>(step) / steps;
-    adam.param_groups()[0].lr =
-        options_.advi_lr * (0.01 + 0.99 * 0.5 * (1 + std::cos(M_PI * progress)));
+    schedule.apply(adam, step);
     adam.step();
   }
   NoGradGuard no_grad;
