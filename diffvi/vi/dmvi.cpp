@@ -42,10 +42,24 @@ DmviNetwork::DmviNetwork(int64_t dim, const DmviOptions& o, Generator& gen)
 }
 
 Tensor DmviNetwork::forward(const Tensor& w, double t) {
+  // One embedding row for the one time, broadcast over the rows of w.
+  return forward(w, std::vector<double>{t});
+}
+
+Tensor DmviNetwork::forward(const Tensor& w, const std::vector<double>& t) {
+  const int64_t blocks = static_cast<int64_t>(t.size()), rows = w.dim() == 2 ? w.size(0) : -1;
+  if (blocks == 0 || rows < 0 || rows % blocks != 0) {
+    throw ShapeError("DmviNetwork: w must be [rows, d] with rows a multiple of the " +
+                     std::to_string(blocks) + " times, got " + describe(w));
+  }
+  std::vector<double> scaled(t.size());
+  for (size_t i = 0; i < t.size(); ++i) scaled[i] = 1000.0 * t[i];
+  Tensor tt = from_vector(scaled, {blocks}, TensorOptions(w.dtype()));
   return call([&] {
-    // One embedding row for the one time, broadcast over the rows of w.
-    Tensor tt = full({1}, 1000.0 * t, TensorOptions(w.dtype()));
-    Tensor h = add((*in_)(w), (*embed_)(tt));
+    // One embedding row per time, broadcast over its block of rows.
+    Tensor e = reshape((*embed_)(tt), {blocks, 1, -1});
+    Tensor x = reshape((*in_)(w), {blocks, rows / blocks, -1});
+    Tensor h = reshape(add(x, e), {rows, -1});
     h = (*drop_)((*norm_)((*hidden_)(h)));
     return (*out_)(h);
   });
@@ -83,17 +97,8 @@ DmviGuide::DmviGuide(int64_t dim, DmviOptions o, Generator& gen)
                     : -std::expm1(2 * (schedule_->log_alpha(t_[k]) -
                                        schedule_->log_alpha(t_[k - 1])));
   }
-  if (o.affine) {
-    const TensorOptions opt(o.dtype);
-    shift_ = register_parameter("shift", zeros({dim}, opt));
-    log_scale_ = register_parameter("log_scale", zeros({dim}, opt));
-    off_diag_ = register_parameter("off_diag", zeros({dim, dim}, opt));
-    std::vector<double> mask(dim * dim, 0.0);
-    for (int64_t i = 0; i < dim; ++i) {
-      for (int64_t j = 0; j < i; ++j) mask[i * dim + j] = 1;
-    }
-    lower_mask_ = register_buffer("lower_mask", from_vector(mask, {dim, dim}, opt));
-  }
+  // Identity until initialize() fits it (FullRankNormal's L = init_scale · I).
+  if (o.affine) affine_ = register_module("affine", std::make_shared<FullRankNormal>(dim, 1.0, o.dtype));
   if (o.advi_steps < 0 || !(o.advi_lr > 0)) {
     throw ValueError("DmviGuide: need advi_steps >= 0 and advi_lr > 0 (got " +
                      std::to_string(o.advi_steps) + ", " + std::to_string(o.advi_lr) + ")");
@@ -134,33 +139,34 @@ Tensor DmviGuide::noise_prediction(const Tensor& w, double t) {
 
 Tensor DmviGuide::scale_tril() const {
   if (!options_.affine) throw ValueError("DmviGuide::scale_tril: the guide has no affine map");
-  // eye * exp(ω) puts exp(ω_j) on the diagonal (row-broadcast of [d] over [d, d]).
-  return add(mul(off_diag_, lower_mask_), mul(eye(dim(), TensorOptions(dtype())), exp(log_scale_)));
+  return affine_->scale_tril();
 }
 
 Tensor DmviGuide::to_theta(const Tensor& w0) const {
   if (!options_.affine) return w0;
-  return add(shift_, matmul(w0, transpose(scale_tril(), 0, 1)));
+  return add(affine_->loc, matmul(w0, transpose(affine_->scale_tril(), 0, 1)));
 }
 
 void DmviGuide::initialize(const LogDensityFn& log_p, int64_t n, Generator& gen) {
   if (!options_.affine || options_.advi_steps == 0) return;
-  // The library's full-rank ADVI; its optimum is then copied into the affine map, where the
-  // chain at ε̂ = σ_t w (zero network output) is exactly N(0, I), so q starts as that Gaussian.
-  FullRankNormal base(dim(), 0.1, dtype());
-  nn::Adam adam(base.parameters(), nn::AdamOptions(options_.advi_lr));
+  // The affine map IS a FullRankNormal, fitted here by the library's full-rank ADVI from its
+  // usual start (L = 0.1 I); the chain at ε̂ = σ_t w (zero network output) is exactly N(0, I),
+  // so q starts as that Gaussian.
+  {
+    NoGradGuard no_grad;
+    raw::fill_(affine_->loc, 0.0);
+    raw::fill_(affine_->log_diag, std::log(0.1));
+    raw::fill_(affine_->off_diag, 0.0);
+  }
+  nn::Adam adam(affine_->parameters(), nn::AdamOptions(options_.advi_lr));
   const nn::CosineLR schedule(options_.advi_steps, 0, 0.01);
   for (int64_t step = 0; step < options_.advi_steps; ++step) {
-    Tensor loss = base.loss(log_p, n, gen);
+    Tensor loss = affine_->loss(log_p, n, gen);
     adam.zero_grad();
     backward(loss);
     schedule.apply(adam, step);
     adam.step();
   }
-  NoGradGuard no_grad;
-  raw::copy_(shift_, base.loc);
-  raw::copy_(log_scale_, base.log_diag);
-  raw::copy_(off_diag_, base.off_diag);
 }
 
 std::pair<Tensor, Tensor> DmviGuide::chain(Tensor w, Generator* gen, bool with_density) {
@@ -192,6 +198,9 @@ std::pair<Tensor, Tensor> DmviGuide::chain(Tensor w, Generator* gen, bool with_d
     // every step at once.
     log_ratio = add(log_ratio, mul(sum(log(sd_all)), static_cast<double>(d)));
   }
+  const bool stl = options_.stick_the_landing && gen != nullptr && with_density && grad_enabled();
+  const uint64_t dropout_offset = net_->dropout_offset();
+  std::vector<Tensor> visited, noise;  // STL: w_k and z_k, k = T..1
   Tensor x_hat_prev;  // x̂ at t_{k+1}, for the second-order correction
   for (int64_t k = T; k >= 1; --k) {
     Tensor eps = noise_prediction(w, t_[k]);
@@ -216,6 +225,10 @@ std::pair<Tensor, Tensor> DmviGuide::chain(Tensor w, Generator* gen, bool with_d
         log_ratio = add(log_ratio, mul(sum(square(z), {-1}), 0.5));
         const_term += 0.5 * d * kLog2Pi;
       }
+      if (stl) {
+        visited.push_back(detach(w));
+        noise.push_back(z);
+      }
     }
     if (with_density) {
       // log r(w_k | w_{k−1}) = −½ |w_k − a_k w_{k−1}|² / s²_k − d/2 log(2π s²_k).
@@ -229,9 +242,71 @@ std::pair<Tensor, Tensor> DmviGuide::chain(Tensor w, Generator* gen, bool with_d
   if (with_density) {
     log_ratio = add(log_ratio, const_term);
     // θ = shift + L w_0: log q(θ, ...) = log q(w_0, ...) − Σ ω (L's log-diagonal).
-    if (options_.affine) log_ratio = add(log_ratio, sum(log_scale_));
+    if (options_.affine) log_ratio = add(log_ratio, sum(affine_->log_diag));
+    // STL's gradient is the reparameterised one plus the score (whose mean is zero), so the
+    // value of the bound is unchanged.
+    if (stl) {
+      Tensor score = score_of_log_q(visited, noise, dropout_offset, c_w_all, c_x_all, sd_all);
+      log_ratio = add(log_ratio, sub(score, detach(score)));
+    }
   }
   return {to_theta(w), log_ratio};
+}
+
+Tensor DmviGuide::score_of_log_q(const std::vector<Tensor>& visited,
+                                 const std::vector<Tensor>& noise, uint64_t dropout_offset,
+                                 const Tensor& c_w_all, const Tensor& c_x_all,
+                                 const Tensor& sd_all) {
+  // ∂_φ log q(w_{0:T}; φ) at fixed w, summed over the steps, is Σ_k ⟨z_k/sd_k, ∂_φ μ_k⟩ +
+  // (|z_k|² − d)/sd_k ∂_φ sd_k. It is the gradient of Σ_k ⟨sg(z_k/sd_k), μ_k⟩ +
+  // sg((|z_k|² − d)/sd_k) sd_k with μ_k re-evaluated at the detached states: one network pass
+  // over all T steps' states at once (block j holds step k = T − j). Its dropout masks are the
+  // chain's, replayed from the same generator offset: the chain drew them in this order, one
+  // [n, hidden] block per step, and element i of a draw uses counter offset + i.
+  const int64_t T = options_.num_steps, n = visited.front().shape()[0], d = dim();
+  const TensorOptions opt(dtype());
+  std::vector<double> times(T), alpha_b(T), sigma_b(T), first_b(T, 0.0), half_inv_r(T, 0.0);
+  std::vector<int64_t> step_b(T);
+  for (int64_t j = 0; j < T; ++j) {
+    const int64_t k = T - j;
+    times[j] = t_[k];
+    alpha_b[j] = alpha_[k];
+    sigma_b[j] = sigma_[k];
+    step_b[j] = k - 1;
+    if (k == 1) first_b[j] = 1;
+    if (options_.order >= 2 && k >= 2 && k < T) {
+      half_inv_r[j] = 0.5 * (lambda_[k - 1] - lambda_[k]) / (lambda_[k] - lambda_[k + 1]);
+    }
+  }
+  auto per_block = [&](const std::vector<double>& v) { return from_vector(v, {T, 1, 1}, opt); };
+  Tensor alpha = per_block(alpha_b), sigma = per_block(sigma_b);
+  Tensor w = cat(visited, 0);  // [T n, d]
+  const uint64_t after = net_->dropout_offset();
+  net_->set_dropout_offset(dropout_offset);
+  Tensor correction = reshape(net_->forward(w, times), {T, n, d});
+  net_->set_dropout_offset(after);
+  w = reshape(w, {T, n, d});
+  if (options_.precondition) correction = mul(correction, neg(alpha));
+  Tensor eps = add(mul(w, sigma), correction);
+  Tensor x_hat = div(sub(w, mul(eps, sigma)), alpha);
+  // Per-block step coefficients [T, 1, 1]; the denoising step (k = 1) has mean x̂.
+  Tensor index = from_vector(step_b, {T}, TensorOptions(DType::i64));
+  auto coefficient = [&](const Tensor& all) { return reshape(index_select(all, 0, index), {T, 1, 1}); };
+  Tensor c_w = coefficient(c_w_all);
+  Tensor c_x = add(coefficient(c_x_all), per_block(first_b));
+  Tensor mu = add(mul(w, c_w), mul(x_hat, c_x));
+  if (options_.order >= 2) {
+    // + c_x (x̂_k − x̂_{k+1}) / (2 r) for 2 ≤ k < T; x̂_{k+1} is the previous block.
+    Tensor x_hat_next = cat({zeros({1, n, d}, opt), narrow(x_hat, 0, 0, T - 1)}, 0);
+    mu = add(mu, mul(sub(x_hat, x_hat_next), mul(c_x, per_block(half_inv_r))));
+  }
+  Tensor z = reshape(cat(noise, 0), {T, n, d});
+  Tensor sd = coefficient(sd_all);
+  Tensor mean_part = sum(mul(mu, detach(div(z, sd))), {0, 2});  // [n]
+  Tensor sd2 = reshape(sd, {T, 1});
+  Tensor sd_part = sum(mul(detach(div(sub(sum(square(z), {-1}), static_cast<double>(d)), sd2)), sd2),
+                       {0});  // [n]
+  return add(mean_part, sd_part);
 }
 
 Tensor DmviGuide::loss(const LogDensityFn& log_p, int64_t n, Generator& gen) {
