@@ -54,9 +54,9 @@ vi::FitOptions method_options(const std::string& method, const Settings& s, uint
     // Paper: AdamW lr 1e-3, weight decay 1e-5, width 256, dropout 0.1. Ours: 16 draws per step
     // (the paper's 5 leave the gradient too noisy to learn the funnels of hierarchical 5), the
     // affine map first fitted by 2000 steps of full-rank ADVI (DmviOptions::advi_steps), then
-    // 3000 steps of the chain with the sticking-the-landing gradient (2000 in --quick).
+    // 2500 steps of the chain with the sticking-the-landing gradient (2000 in --quick).
     o.method = "dmvi";
-    o.steps = s.quick ? 2000 : 3000;
+    o.steps = s.quick ? 2000 : 2500;
     o.lr = 1e-3;
     o.weight_decay = 1e-5;
     o.final_lr_fraction = 0.01;
