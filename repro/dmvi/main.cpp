@@ -282,8 +282,9 @@ steps of order 3). They are not directly comparable with ours, and we do not tun
   show NUTS's own error against the exact posterior (it has divergences on hierarchical 4–5).
 - What remains, honestly: on the funnel-shaped posteriors of hierarchical 4–5 (σ_γ over 2 or 5
   groups, σ_β over 2 per group) every variational method here under-disperses (reverse KL), so its
-  MSE sits below the exact posterior's; DMVI's bound is 0.1–0.3 nats below log p(y) there and its
-  sd error falls only slowly with training (see docs/vi.md).
+  MSE sits below the exact posterior's; DMVI's bound is furthest below log p(y) there (the bounds
+  table above), and its errors shrink with more transitions, at a cost in drawing time, more than
+  with more training steps (see docs/vi.md).
 )";
 }
 }  // namespace
