@@ -241,7 +241,7 @@ std::pair<Tensor, Tensor> DmviGuide::chain(Tensor w, Generator* gen, bool with_d
   }
   if (with_density) {
     log_ratio = add(log_ratio, const_term);
-    // θ = shift + L w_0: log q(θ, ...) = log q(w_0, ...) − Σ ω (L's log-diagonal).
+    // θ = m + L w_0: log q(θ, ...) = log q(w_0, ...) − Σ ω (L's log-diagonal).
     if (options_.affine) log_ratio = add(log_ratio, sum(affine_->log_diag));
     // STL's gradient is the reparameterised one plus the score (whose mean is zero), so the
     // value of the bound is unchanged.
