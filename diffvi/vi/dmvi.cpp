@@ -34,7 +34,8 @@ DmviNetwork::DmviNetwork(int64_t dim, const DmviOptions& o, Generator& gen)
                     gen));
   norm_ = register_module("norm", std::make_shared<nn::LayerNorm>(Shape{o.hidden}));
   drop_ = register_module("drop", std::make_shared<nn::Dropout>(o.dropout, dropout_gen_));
-  out_ = register_module("out", std::make_shared<nn::Linear>(o.hidden, dim, lin, gen));
+  out_ = register_module(
+      "out", std::make_shared<nn::Linear>(o.hidden, o.learn_scales ? 2 * dim : dim, lin, gen));
   // The correction starts at zero (see DmviGuide::chain).
   nn::init::zeros_(out_->weight);
   nn::init::zeros_(out_->bias);
@@ -128,13 +129,32 @@ DmviGuide::DmviGuide(int64_t dim, DmviOptions o, Generator& gen)
   }
 }
 
-Tensor DmviGuide::noise_prediction(const Tensor& w, double t) {
+Tensor DmviGuide::noise_prediction(const Tensor& w, double t) { return predict(w, {t}).first; }
+
+std::pair<Tensor, Tensor> DmviGuide::predict(const Tensor& w, const std::vector<double>& times) {
   // σ_t w is the exact noise prediction for w_0 ~ N(0, I); the network learns a correction
   // (zero at initialisation), so training starts from q(w_0) = N(0, I).
-  Tensor base = mul(w, schedule_->sigma(t));
-  Tensor correction = net_->forward(w, t);
-  if (options_.precondition) correction = mul(correction, -schedule_->alpha(t));
-  return add(base, correction);
+  const int64_t d = dim(), m = static_cast<int64_t>(times.size());
+  Tensor out = net_->forward(w, times);
+  Tensor correction = options_.learn_scales ? narrow(out, 1, 0, d) : out;
+  Tensor log_scale = options_.learn_scales ? narrow(out, 1, d, d) : Tensor();
+  if (m == 1) {
+    const double t = times[0];
+    if (options_.precondition) correction = mul(correction, -schedule_->alpha(t));
+    return {add(mul(w, schedule_->sigma(t)), correction), log_scale};
+  }
+  // One (σ_t, −α_t) per block of rows, broadcast over [m, n, d].
+  std::vector<double> sigma(m), neg_alpha(m);
+  for (int64_t i = 0; i < m; ++i) {
+    sigma[i] = schedule_->sigma(times[i]);
+    neg_alpha[i] = -schedule_->alpha(times[i]);
+  }
+  const TensorOptions opt(dtype());
+  const Shape blocks{m, w.size(0) / m, d};
+  correction = reshape(correction, blocks);
+  if (options_.precondition) correction = mul(correction, from_vector(neg_alpha, {m, 1, 1}, opt));
+  Tensor eps = add(mul(reshape(w, blocks), from_vector(sigma, {m, 1, 1}, opt)), correction);
+  return {reshape(eps, {-1, d}), log_scale};
 }
 
 Tensor DmviGuide::scale_tril() const {
@@ -203,7 +223,7 @@ std::pair<Tensor, Tensor> DmviGuide::chain(Tensor w, Generator* gen, bool with_d
   std::vector<Tensor> visited, noise;  // STL: w_k and z_k, k = T..1
   Tensor x_hat_prev;  // x̂ at t_{k+1}, for the second-order correction
   for (int64_t k = T; k >= 1; --k) {
-    Tensor eps = noise_prediction(w, t_[k]);
+    auto [eps, log_scale] = predict(w, {t_[k]});
     Tensor x_hat = div(sub(w, mul(eps, sigma_[k])), alpha_[k]);
     Tensor sd = select(sd_all, 0, k - 1);  // scalar tensors
     Tensor mu;
@@ -220,9 +240,11 @@ std::pair<Tensor, Tensor> DmviGuide::chain(Tensor w, Generator* gen, bool with_d
     Tensor w_prev = mu;
     if (gen != nullptr) {
       Tensor z = randn({n, d}, *gen, opt);
-      w_prev = add(mu, mul(z, sd));
+      // learn_scales: the noise is sd_k exp(g) z, and −log q gains Σ_j g_j.
+      w_prev = add(mu, mul(z, log_scale.defined() ? mul(exp(log_scale), sd) : sd));
       if (with_density) {
         log_ratio = add(log_ratio, mul(sum(square(z), {-1}), 0.5));
+        if (log_scale.defined()) log_ratio = add(log_ratio, sum(log_scale, {-1}));
         const_term += 0.5 * d * kLog2Pi;
       }
       if (stl) {
@@ -283,11 +305,10 @@ Tensor DmviGuide::score_of_log_q(const std::vector<Tensor>& visited,
   Tensor w = cat(visited, 0);  // [T n, d]
   const uint64_t after = net_->dropout_offset();
   net_->set_dropout_offset(dropout_offset);
-  Tensor correction = reshape(net_->forward(w, times), {T, n, d});
+  auto [eps_rows, log_scale_rows] = predict(w, times);
   net_->set_dropout_offset(after);
   w = reshape(w, {T, n, d});
-  if (options_.precondition) correction = mul(correction, neg(alpha));
-  Tensor eps = add(mul(w, sigma), correction);
+  Tensor eps = reshape(eps_rows, {T, n, d});
   Tensor x_hat = div(sub(w, mul(eps, sigma)), alpha);
   // Per-block step coefficients [T, 1, 1]; the denoising step (k = 1) has mean x̂.
   Tensor index = from_vector(step_b, {T}, TensorOptions(DType::i64));
@@ -302,11 +323,20 @@ Tensor DmviGuide::score_of_log_q(const std::vector<Tensor>& visited,
   }
   Tensor z = reshape(cat(noise, 0), {T, n, d});
   Tensor sd = coefficient(sd_all);
-  Tensor mean_part = sum(mul(mu, detach(div(z, sd))), {0, 2});  // [n]
+  // With learn_scales the noise scale is sd_k exp(g_j): ∂ log q / ∂μ = z / scale, and the
+  // log-scale g_j gets its own (z_j² − 1) term.
+  Tensor log_scale;
+  if (log_scale_rows.defined()) log_scale = reshape(log_scale_rows, {T, n, d});
+  Tensor scale = log_scale.defined() ? mul(exp(detach(log_scale)), sd) : sd;
+  Tensor mean_part = sum(mul(mu, detach(div(z, scale))), {0, 2});  // [n]
   Tensor sd2 = reshape(sd, {T, 1});
-  Tensor sd_part = sum(mul(detach(div(sub(sum(square(z), {-1}), static_cast<double>(d)), sd2)), sd2),
-                       {0});  // [n]
-  return add(mean_part, sd_part);
+  Tensor sd_part = sum(
+      mul(detach(div(sub(sum(square(z), {-1}), static_cast<double>(d)), sd2)), sd2), {0});  // [n]
+  Tensor score = add(mean_part, sd_part);
+  if (log_scale.defined()) {
+    score = add(score, sum(mul(detach(sub(square(z), 1.0)), log_scale), {0, 2}));
+  }
+  return score;
 }
 
 Tensor DmviGuide::loss(const LogDensityFn& log_p, int64_t n, Generator& gen) {

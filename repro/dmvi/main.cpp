@@ -41,6 +41,7 @@ struct Settings {
   int64_t dmvi_advi_steps = -1;
   double dmvi_t_min = 0;
   bool dmvi_no_stl = false;
+  bool dmvi_scales = false;
 };
 
 double now_s(std::chrono::steady_clock::time_point t) {
@@ -71,6 +72,7 @@ vi::FitOptions method_options(const std::string& method, const Settings& s, uint
     if (s.dmvi_advi_steps >= 0) o.dmvi.advi_steps = s.dmvi_advi_steps;
     if (s.dmvi_t_min > 0) o.dmvi.t_min = s.dmvi_t_min;
     if (s.dmvi_no_stl) o.dmvi.stick_the_landing = false;
+    if (s.dmvi_scales) o.dmvi.learn_scales = true;
   } else if (method == "advi") {
     o.method = "advi";
     o.steps = s.quick ? 2000 : 5000;
@@ -318,6 +320,8 @@ int main(int argc, char** argv) {
   app.add_option("--dmvi-advi-steps", s.dmvi_advi_steps,
                  "override DMVI's full-rank ADVI steps for its affine map");
   app.add_option("--dmvi-t-min", s.dmvi_t_min, "override DMVI's time of the last noisy state");
+  app.add_flag("--dmvi-scales", s.dmvi_scales,
+               "DMVI with learned state-dependent noise scales (DmviOptions::learn_scales)");
   app.add_flag("--dmvi-no-stl", s.dmvi_no_stl,
                "DMVI's plain reparameterised gradient instead of sticking the landing");
   CLI11_PARSE(app, argc, argv);

@@ -284,16 +284,21 @@ TEST(Dmvi, BaselinesAreTheLibrarysMethods) {
 
 // Gradients through the whole reparameterised chain (every network evaluation, the learnable
 // variances and the log r / log q terms) match central differences on a tiny f64 network.
-TEST(Dmvi, ChainGradientsMatchFiniteDifferences) {
+class DmviGradients : public ::testing::TestWithParam<bool> {};
+
+// With and without the learned noise scales (learn_scales), whose head feeds both the noise and
+// the log-density term of every step.
+TEST_P(DmviGradients, ChainGradientsMatchFiniteDifferences) {
   vi::DmviOptions o;
   o.hidden = 8;
   o.num_steps = 4;
   o.dropout = 0;
   o.dtype = diffvi::DType::f64;
+  o.learn_scales = GetParam();
   o.stick_the_landing = false;  // the gradient of the loss's value (STL's is tested below)
   diffvi::Generator init(2);
   vi::DmviGuide g(3, o, init);
-  randomise(g, 3, 0.3);  // non-zero last layer, η ≠ 1, a non-trivial affine map
+  randomise(g, 3, 0.3);  // non-zero last layer (both heads), η ≠ 1, a non-trivial affine map
   // A non-Gaussian log density so the chain's output matters nonlinearly.
   const vi::LogDensityFn log_p = [](const Tensor& z) {
     return diffvi::neg(diffvi::sum(diffvi::add(diffvi::square(z), diffvi::mul(diffvi::square(
@@ -325,6 +330,9 @@ TEST(Dmvi, ChainGradientsMatchFiniteDifferences) {
   }
   EXPECT_GT(checked, 10);
 }
+
+INSTANTIATE_TEST_SUITE_P(Dmvi, DmviGradients, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "LearnedScales" : "FixedScales"; });
 
 // Gradients of every chain parameter (network, η, ν; not the affine map, which moves the target
 // in w-space) from one loss() call of n draws.
