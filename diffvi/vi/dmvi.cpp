@@ -23,15 +23,14 @@ constexpr double kLog2Pi = 1.8378770664093454836;
 
 // --- network -------------------------------------------------------------------------------------
 DmviNetwork::DmviNetwork(int64_t dim, const DmviOptions& o, Generator& gen)
-    : nn::Module("DmviNetwork"), dropout_gen_(gen.seed() ^ 0x9E3779B97F4A7C15ull),
-      dtype_(o.dtype) {
+    : nn::Module("DmviNetwork"), dropout_gen_(gen.seed() ^ 0x9E3779B97F4A7C15ull), dtype_(o.dtype) {
   const auto lin = nn::LinearOptions().set_dtype(o.dtype);
   in_ = register_module("in", std::make_shared<nn::Linear>(dim, o.hidden, lin, gen));
   embed_ = register_module("embed", std::make_shared<nn::SinusoidalTimeEmbedding>(o.hidden));
   hidden_ = register_module(
-      "hidden", std::make_shared<nn::Linear>(
-                    o.hidden, o.hidden, nn::LinearOptions(lin).set_activation(Activation::gelu_erf),
-                    gen));
+      "hidden",
+      std::make_shared<nn::Linear>(
+          o.hidden, o.hidden, nn::LinearOptions(lin).set_activation(Activation::gelu_erf), gen));
   norm_ = register_module("norm", std::make_shared<nn::LayerNorm>(Shape{o.hidden}));
   drop_ = register_module("drop", std::make_shared<nn::Dropout>(o.dropout, dropout_gen_));
   out_ = register_module(
@@ -76,9 +75,8 @@ DmviGuide::DmviGuide(int64_t dim, DmviOptions o, Generator& gen)
   net_ = register_module("net", std::make_shared<DmviNetwork>(dim, o, gen));
   const int64_t T = o.num_steps;
   // Grid: t_0 = 0; t_T = 1, ..., t_1 = t_min uniform in λ (the solvers' logSNR spacing).
-  const std::vector<double> ts =
-      solvers::time_steps(*schedule_, solvers::StepSpacing::logsnr, 1.0, o.t_min,
-                          static_cast<int>(T - 1));
+  const std::vector<double> ts = solvers::time_steps(*schedule_, solvers::StepSpacing::logsnr, 1.0,
+                                                     o.t_min, static_cast<int>(T - 1));
   t_.assign(T + 1, 0.0);
   for (int64_t k = 1; k <= T; ++k) t_[k] = ts[T - k];
   alpha_.assign(T + 1, 1.0);
@@ -94,12 +92,13 @@ DmviGuide::DmviGuide(int64_t dim, DmviOptions o, Generator& gen)
   for (int64_t k = 1; k <= T; ++k) {
     a_[k] = alpha_[k] / alpha_[k - 1];
     // σ_k² − a² σ_{k−1}² = 1 − a² (careful form for small steps); σ²_{t_1} for k = 1.
-    s2_[k] = k == 1 ? sigma_[1] * sigma_[1]
-                    : -std::expm1(2 * (schedule_->log_alpha(t_[k]) -
-                                       schedule_->log_alpha(t_[k - 1])));
+    s2_[k] = k == 1
+                 ? sigma_[1] * sigma_[1]
+                 : -std::expm1(2 * (schedule_->log_alpha(t_[k]) - schedule_->log_alpha(t_[k - 1])));
   }
   // Identity until initialize() fits it (FullRankNormal's L = init_scale · I).
-  if (o.affine) affine_ = register_module("affine", std::make_shared<FullRankNormal>(dim, 1.0, o.dtype));
+  if (o.affine)
+    affine_ = register_module("affine", std::make_shared<FullRankNormal>(dim, 1.0, o.dtype));
   if (o.advi_steps < 0 || !(o.advi_lr > 0)) {
     throw ValueError("DmviGuide: need advi_steps >= 0 and advi_lr > 0 (got " +
                      std::to_string(o.advi_steps) + ", " + std::to_string(o.advi_lr) + ")");
@@ -209,9 +208,9 @@ std::pair<Tensor, Tensor> DmviGuide::chain(Tensor w, Generator* gen, bool with_d
   Tensor eta = exp(rho_);
   Tensor c_w_all = mul(exp(mul(eta, neg_h_)), ratio_);
   Tensor c_x_all = mul(neg(expm1(mul(add(eta, 1.0), neg_h_))), alpha_prev_);
-  Tensor var_all = add(add(mul(neg(expm1(mul(eta, mul(neg_h_, 2.0)))), sig2_prev_),
-                           mul(square(c_x_all), sig2_)),
-                       var1_);
+  Tensor var_all =
+      add(add(mul(neg(expm1(mul(eta, mul(neg_h_, 2.0)))), sig2_prev_), mul(square(c_x_all), sig2_)),
+          var1_);
   Tensor sd_all = sqrt(mul(var_all, exp(nu_)));
   if (gen != nullptr && with_density) {
     // −log q(w_{k−1} | w_k, w_{k+1}) = ½|z_k|² + d log sd_k + d/2 log 2π: the log sd part of
@@ -221,7 +220,7 @@ std::pair<Tensor, Tensor> DmviGuide::chain(Tensor w, Generator* gen, bool with_d
   const bool stl = options_.stick_the_landing && gen != nullptr && with_density && grad_enabled();
   const uint64_t dropout_offset = net_->dropout_offset();
   std::vector<Tensor> visited, noise;  // STL: w_k and z_k, k = T..1
-  Tensor x_hat_prev;  // x̂ at t_{k+1}, for the second-order correction
+  Tensor x_hat_prev;                   // x̂ at t_{k+1}, for the second-order correction
   for (int64_t k = T; k >= 1; --k) {
     auto [eps, log_scale] = predict(w, {t_[k]});
     Tensor x_hat = div(sub(w, mul(eps, sigma_[k])), alpha_[k]);
@@ -312,7 +311,9 @@ Tensor DmviGuide::score_of_log_q(const std::vector<Tensor>& visited,
   Tensor x_hat = div(sub(w, mul(eps, sigma)), alpha);
   // Per-block step coefficients [T, 1, 1]; the denoising step (k = 1) has mean x̂.
   Tensor index = from_vector(step_b, {T}, TensorOptions(DType::i64));
-  auto coefficient = [&](const Tensor& all) { return reshape(index_select(all, 0, index), {T, 1, 1}); };
+  auto coefficient = [&](const Tensor& all) {
+    return reshape(index_select(all, 0, index), {T, 1, 1});
+  };
   Tensor c_w = coefficient(c_w_all);
   Tensor c_x = add(coefficient(c_x_all), per_block(first_b));
   Tensor mu = add(mul(w, c_w), mul(x_hat, c_x));

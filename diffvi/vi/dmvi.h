@@ -46,10 +46,10 @@
 //    Gaussian noise to each solver step (order ≤ 2 multistep, so no extra evaluations), which is
 //    what makes L computable and a bound; final draws come from the same chain, so they are
 //    exact draws from the q that L bounds. Order 1 (stochastic DDIM) is the default: at
-//    initialisation the order-2 multistep correction is not exact for N(0, I) (bound −16 nats at t_min = 1e-3, −1.3 at 0.05, on
-//    a 4-d standard normal where order 1 gives 0) and it fitted far worse (hierarchical 5:
-//    −1508 vs −1478 after 1500 steps), since the chain is trained as a model, not as an ODE
-//    integrator whose order matters. Sampler::dpm_solver instead solves the
+//    initialisation the order-2 multistep correction is not exact for N(0, I) (bound −16 nats at
+//    t_min = 1e-3, −1.3 at 0.05, on a 4-d standard normal where order 1 gives 0) and it fitted far
+//    worse (hierarchical 5: −1508 vs −1478 after 1500 steps), since the chain is trained as a
+//    model, not as an ODE integrator whose order matters. Sampler::dpm_solver instead solves the
 //    probability-flow ODE of the learned ε̂ with solvers::DpmSolver (noise-free, order 3 by
 //    default): a fast approximation of the learned marginals that is not q, so L says nothing
 //    about it (has_log_prob() is false either way).
@@ -92,11 +92,11 @@
 namespace diffvi::vi {
 
 struct DmviOptions {
-  int64_t hidden = 256;     // width of the noise network
-  double dropout = 0.1;     // in training only
-  int64_t num_steps = 12;   // T: T − 1 solver steps and the final denoising step
-  int order = 1;            // of the stochastic DPM-Solver++ steps (1 or 2, multistep)
-  double beta0 = 0.1;       // VP-linear schedule
+  int64_t hidden = 256;    // width of the noise network
+  double dropout = 0.1;    // in training only
+  int64_t num_steps = 12;  // T: T − 1 solver steps and the final denoising step
+  int order = 1;           // of the stochastic DPM-Solver++ steps (1 or 2, multistep)
+  double beta0 = 0.1;      // VP-linear schedule
   double beta1 = 20.0;
   // Time of w_1. The last step w_0 = x̂(w_1) + s_1 z_1 has s_1 ≈ σ_{t_1}: at 0.05 (σ ≈ 0.17)
   // it carries enough noise for the learned scales to shape (hierarchical 5, N = 100, 5 seeds,
@@ -134,7 +134,7 @@ struct DmviOptions {
   int64_t advi_steps = 2000;
   double advi_lr = 1e-2;
   enum class Sampler { chain, dpm_solver } sampler = Sampler::chain;
-  int solver_steps = 10;    // DPM-Solver evaluations for final draws (sampler = dpm_solver)
+  int solver_steps = 10;  // DPM-Solver evaluations for final draws (sampler = dpm_solver)
   int solver_order = 3;
   DType dtype = DType::f32;
 };
@@ -216,9 +216,9 @@ class DmviGuide : public Guide {
   std::shared_ptr<const diffusion::VPLinear> schedule_;
   std::shared_ptr<DmviNetwork> net_;
   Tensor neg_h_, ratio_, alpha_prev_, sig2_prev_, sig2_, var1_;  // per-step constants [T]
-  Tensor rho_;                // ρ [T]: η_k = exp(ρ_k) (index k − 1; unused for k = 1)
-  Tensor nu_;                 // ν [T]: variance factors exp(ν_k)
-  std::shared_ptr<FullRankNormal> affine_;  // θ = loc + L w_0 (when options.affine)
+  Tensor rho_;  // ρ [T]: η_k = exp(ρ_k) (index k − 1; unused for k = 1)
+  Tensor nu_;   // ν [T]: variance factors exp(ν_k)
+  std::shared_ptr<FullRankNormal> affine_;          // θ = loc + L w_0 (when options.affine)
   std::vector<double> t_, alpha_, sigma_, lambda_;  // on the grid, index k = 0..T
   std::vector<double> a_, s2_;  // forward step k: w_k = a_k w_{k-1} + sqrt(s2_k) z
 };

@@ -215,8 +215,9 @@ void pair_plot(const std::vector<std::string>& names, const std::vector<double>&
     plot.density.assign(grid * grid, 0.0);
     const int64_t n_nuts = static_cast<int64_t>(nuts.size()) / d;
     for (int64_t i = 0; i < n_nuts; ++i) {
-      const int ix = static_cast<int>((nuts[i * d + a] - plot.x_min) / (plot.x_max - plot.x_min) * grid);
-      const int iy = static_cast<int>((nuts[i * d + b] - plot.y_min) / (plot.y_max - plot.y_min) * grid);
+      const double fx = (nuts[i * d + a] - plot.x_min) / (plot.x_max - plot.x_min);
+      const double fy = (nuts[i * d + b] - plot.y_min) / (plot.y_max - plot.y_min);
+      const int ix = static_cast<int>(fx * grid), iy = static_cast<int>(fy * grid);
       if (ix >= 0 && ix < grid && iy >= 0 && iy < grid) plot.density[iy * grid + ix] += 1;
     }
     const int64_t n_dmvi = std::min<int64_t>(shown, static_cast<int64_t>(dmvi.size()) / d);
@@ -269,8 +270,8 @@ steps of order 3). They are not directly comparable with ours, and we do not tun
   and data were drawn; the paper drew one truth per model, we draw a fresh one per seed. The NUTS
   row is what an exact posterior scores on the same data — that, not the paper's number, is
   the yardstick, and a method scoring *below* NUTS is over-confident, not better.
-- The paper's ADVI and flow baselines maximise E_q[log p + log q] (entropy with the wrong sign), which
-  collapses them towards the mode: that is where its very large ADVI values (11.77 on
+- The paper's ADVI and flow baselines maximise E_q[log p + log q] (entropy with the wrong sign),
+  which collapses them towards the mode: that is where its very large ADVI values (11.77 on
   hierarchical 5, N = 100) come from. Ours use the correct ELBO and land near NUTS.
 - The paper's DMVI objective is not a bound (prior counted per data point, likelihood not rescaled
   by N/|b|, a mis-scaled denoising loss, 50/100 β-steps that never reach noise, dropout on at
@@ -360,18 +361,20 @@ int main(int argc, char** argv) {
             "post sd err | train s | 20k draws s | params |\n|---|---|---|---|---|---|---|---|---"
             "|---|---|\n"
          << table.str() << "\n## Targets (issue 6)\n\n"
-         << "Hierarchical models: DMVI's mean/sd errors vs the exact posterior no larger than NFVI's and well "
-            "below ADVI's (we call ≤ 0.5× 'well below'), and DMVI's MSE within 10% of the MSE of "
-            "the NUTS draws (the exact posterior's MSE beside it). Mean model: bound below the exact log evidence and within 0.5 nats, "
-            "errors vs the exact posterior < 0.05. Fit ≤ 20 s at N = 100, 20k draws ≤ 1 s.\n\n"
+         << "Hierarchical models: DMVI's mean/sd errors vs the exact posterior no larger than "
+            "NFVI's and well below ADVI's (we call ≤ 0.5× 'well below'), and DMVI's MSE within 10% "
+            "of the MSE of the NUTS draws (the exact posterior's MSE beside it). Mean model: bound "
+            "below the exact log evidence and within 0.5 nats, errors vs the exact posterior < "
+            "0.05. Fit ≤ 20 s at N = 100, 20k draws ≤ 1 s.\n\n"
          << "The targets are for hierarchical 1–5 and `mean`; on `mixture` NUTS chains settle in "
             "different label permutations, so NUTS is no gold standard there (its MSE is inflated "
             "by label switching) and the errors against it are not meaningful.\n\n"
          << "`MC floor` is the RMS error that exact draws would have from Monte-Carlo noise alone "
             "with this many draws (sqrt(mean sd²/n) for means, sqrt(mean sd²/2n) for sds): errors "
             "at that level are indistinguishable, so a '≤ ½ ADVI' that asks for less is marked.\n\n"
-         << "| model | N | mean err DMVI / NFVI / ADVI | sd err DMVI / NFVI / ADVI | MC floor mean / sd | "
-            "MSE DMVI / NUTS (exact) | ≤ NFVI | ≤ ½ ADVI | MSE ±10% | mean model | fit s | draws s |\n"
+         << "| model | N | mean err DMVI / NFVI / ADVI | sd err DMVI / NFVI / ADVI | "
+            "MC floor mean / sd | MSE DMVI / NUTS (exact) | ≤ NFVI | ≤ ½ ADVI | MSE ±10% | "
+            "mean model | fit s | draws s |\n"
             "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
          << targets.str() << "\n## DMVI bound on log p(y)\n\n"
          << "| model | N | bound (mean over seeds) | ± MC se | exact log p(y) | gap |\n"
@@ -508,7 +511,8 @@ int main(int argc, char** argv) {
             const double am = get("advi", "post_mean_err"), as = get("advi", "post_sd_err");
             c_advi = yn(me <= 0.5 * am && se <= 0.5 * as);
             // Where half of ADVI's error is below what the draws can resolve, say so.
-            if ((me > 0.5 * am && 0.5 * am < floor_mean) || (se > 0.5 * as && 0.5 * as < floor_sd)) {
+            const bool mean_floor = me > 0.5 * am && 0.5 * am < floor_mean;
+            if (mean_floor || (se > 0.5 * as && 0.5 * as < floor_sd)) {
               const bool all_at_floor = (me <= 0.5 * am || 0.5 * am < floor_mean) &&
                                         (se <= 0.5 * as || 0.5 * as < floor_sd);
               if (all_at_floor) c_advi += " (½ ADVI < MC floor)";
@@ -524,7 +528,8 @@ int main(int argc, char** argv) {
                   << fmt(get("advi", "post_sd_err")) << " | " << fmt(floor_mean) << " / "
                   << fmt(floor_sd) << " | " << fmt(dm_["mse_mean"].get<double>())
                   << " / " << fmt(nu["mse_mean"].get<double>()) << " (" << fmt(exact_mse)
-                  << "): " << fmt(ratio, 2) << "× | " << c_nfvi << " | " << c_advi << " | " << c_mse << " | " << c_exact
+                  << "): " << fmt(ratio, 2) << "× | " << c_nfvi << " | " << c_advi << " | "
+                  << c_mse << " | " << c_exact
                   << " | " << fmt(fit_s, 1) << (n <= 100 ? (fit_s <= 20 ? "" : " **>20**") : "")
                   << " | " << fmt(draw_s, 2) << (draw_s <= 1 ? "" : " **>1**") << " |\n";
         }

@@ -34,10 +34,10 @@ struct MeanData {
 
 MeanData make_mean_data(uint64_t seed) {
   diffvi::Generator gen(seed);
-  std::vector<double> loc = diffvi::randn({kD}, gen, diffvi::TensorOptions(diffvi::DType::f64))
-                                .to_vector<double>();
-  std::vector<double> y = diffvi::randn({kN, kD}, gen, diffvi::TensorOptions(diffvi::DType::f64))
-                              .to_vector<double>();
+  std::vector<double> loc =
+      diffvi::randn({kD}, gen, diffvi::TensorOptions(diffvi::DType::f64)).to_vector<double>();
+  std::vector<double> y =
+      diffvi::randn({kN, kD}, gen, diffvi::TensorOptions(diffvi::DType::f64)).to_vector<double>();
   MeanData m;
   m.post_mean.assign(kD, 0.0);
   for (int j = 0; j < kD; ++j) {
@@ -48,8 +48,8 @@ MeanData make_mean_data(uint64_t seed) {
       s2 += y[n * kD + j] * y[n * kD + j];
     }
     // y_{1:N} ~ N(0, I + 11ᵀ): det = 1 + N, inverse = I − 11ᵀ/(1 + N).
-    m.log_evidence += -0.5 * kN * std::log(2 * M_PI) - 0.5 * std::log(1.0 + kN) -
-                      0.5 * (s2 - s * s / (1.0 + kN));
+    m.log_evidence +=
+        -0.5 * kN * std::log(2 * M_PI) - 0.5 * std::log(1.0 + kN) - 0.5 * (s2 - s * s / (1.0 + kN));
     m.post_mean[j] = s / (1.0 + kN);
   }
   m.post_sd = 1 / std::sqrt(1.0 + kN);
@@ -60,7 +60,7 @@ MeanData make_mean_data(uint64_t seed) {
 vi::Model mean_model(const Tensor& y) {
   return vi::Model([y](vi::Trace& t) {
     Tensor loc = t.sample("loc", vi::Normal(0, 1), {kD});  // [S, 5]
-    Tensor data = t.data(y);                                 // [N, 5]
+    Tensor data = t.data(y);                               // [N, 5]
     t.observe("y", vi::Normal(diffvi::unsqueeze(loc, 1), 1.0), data);
   });
 }
@@ -216,9 +216,8 @@ TEST(Dmvi, ShortFitLandsOnTheExactPosterior) {
   auto& g = dynamic_cast<vi::DmviGuide&>(*post.guide());
   diffvi::Generator gen(5);
   const vi::BoundEstimate b = g.bound(log_p, vitest::scaled<int64_t>(4000, 500), gen);
-  std::printf("log p(y) = %.3f  bound after %lld steps = %.3f ± %.3f (%.1f s)\n",
-              data.log_evidence, static_cast<long long>(steps), b.value, b.std_error,
-              post.fit_seconds());
+  std::printf("log p(y) = %.3f  bound after %lld steps = %.3f ± %.3f (%.1f s)\n", data.log_evidence,
+              static_cast<long long>(steps), b.value, b.std_error, post.fit_seconds());
   EXPECT_LT(b.value, data.log_evidence + 3 * b.std_error);
   if (vitest::kSanitized) return;
   EXPECT_GT(b.value, data.log_evidence - 0.5);
@@ -301,9 +300,8 @@ TEST_P(DmviGradients, ChainGradientsMatchFiniteDifferences) {
   randomise(g, 3, 0.3);  // non-zero last layer (both heads), η ≠ 1, a non-trivial affine map
   // A non-Gaussian log density so the chain's output matters nonlinearly.
   const vi::LogDensityFn log_p = [](const Tensor& z) {
-    return diffvi::neg(diffvi::sum(diffvi::add(diffvi::square(z), diffvi::mul(diffvi::square(
-                                                                    diffvi::square(z)), 0.1)),
-                                   {-1}));
+    return diffvi::neg(diffvi::sum(
+        diffvi::add(diffvi::square(z), diffvi::mul(diffvi::square(diffvi::square(z)), 0.1)), {-1}));
   };
   auto loss_value = [&] {
     diffvi::Generator gen(9);
@@ -331,8 +329,9 @@ TEST_P(DmviGradients, ChainGradientsMatchFiniteDifferences) {
   EXPECT_GT(checked, 10);
 }
 
-INSTANTIATE_TEST_SUITE_P(Dmvi, DmviGradients, ::testing::Bool(),
-                         [](const auto& info) { return info.param ? "LearnedScales" : "FixedScales"; });
+INSTANTIATE_TEST_SUITE_P(Dmvi, DmviGradients, ::testing::Bool(), [](const auto& info) {
+  return info.param ? "LearnedScales" : "FixedScales";
+});
 
 // Gradients of every chain parameter (network, η, ν; not the affine map, which moves the target
 // in w-space) from one loss() call of n draws.
@@ -380,13 +379,14 @@ TEST(Dmvi, StickingTheLandingVanishesWhereTheChainIsExact) {
     plain.train();
     const double g_plain = max_abs(chain_gradient(plain, log_p, 8, 7));
     const double g_stl = max_abs(chain_gradient(stl, log_p, 8, 7));
-    std::printf("order %d: max |gradient| plain %.3g, sticking the landing %.3g\n", order,
-                g_plain, g_stl);
+    std::printf("order %d: max |gradient| plain %.3g, sticking the landing %.3g\n", order, g_plain,
+                g_stl);
     EXPECT_GT(g_plain, 1e-2) << order;
     if (order == 1) {
       EXPECT_LT(g_stl, 1e-10);
     } else {
-      // The order-2 correction makes the initial chain inexact (see BoundIsExactWhenTheChainIsExact).
+      // The order-2 correction makes the initial chain inexact (see
+      // BoundIsExactWhenTheChainIsExact).
       EXPECT_GT(g_stl, 0.0);
     }
   }
@@ -396,9 +396,8 @@ TEST(Dmvi, StickingTheLandingVanishesWhereTheChainIsExact) {
 // average gradient over many draws converges to the plain reparameterised one.
 TEST(Dmvi, StickingTheLandingIsUnbiased) {
   const vi::LogDensityFn log_p = [](const Tensor& z) {
-    return diffvi::neg(diffvi::sum(diffvi::add(diffvi::square(z), diffvi::mul(diffvi::square(
-                                                                    diffvi::square(z)), 0.1)),
-                                   {-1}));
+    return diffvi::neg(diffvi::sum(
+        diffvi::add(diffvi::square(z), diffvi::mul(diffvi::square(diffvi::square(z)), 0.1)), {-1}));
   };
   vi::DmviOptions o;
   o.hidden = 8;
@@ -443,9 +442,9 @@ TEST(Dmvi, AffineMapStartsAsFullRankAdvi) {
   const vi::LogDensityFn log_p = [&](const Tensor& z) {
     // N((m0, m1), [[s0², ρ s0 s1], [ρ s0 s1, s1²]]) via its conditional factorisation.
     Tensor a = diffvi::div(diffvi::sub(diffvi::select(z, 1, 0), m0), s0);
-    Tensor b = diffvi::div(diffvi::sub(diffvi::sub(diffvi::select(z, 1, 1), m1),
-                                       diffvi::mul(a, rho * s1)),
-                           s1 * std::sqrt(1 - rho * rho));
+    Tensor b =
+        diffvi::div(diffvi::sub(diffvi::sub(diffvi::select(z, 1, 1), m1), diffvi::mul(a, rho * s1)),
+                    s1 * std::sqrt(1 - rho * rho));
     return diffvi::sub(diffvi::mul(diffvi::add(diffvi::square(a), diffvi::square(b)), -0.5),
                        std::log(2 * M_PI * s0 * s1 * std::sqrt(1 - rho * rho)));
   };
@@ -507,10 +506,10 @@ TEST(Dmvi, ChainLearnsBeyondTheGaussianBase) {
   };
   const vi::BoundEstimate base = bound_after(0);
   const vi::BoundEstimate fitted = bound_after(vitest::scaled<int64_t>(1500, 20));
-  std::printf("banana: full-rank ADVI base %.3f ± %.3f, after DMVI steps %.3f ± %.3f\n",
-              base.value, base.std_error, fitted.value, fitted.std_error);
+  std::printf("banana: full-rank ADVI base %.3f ± %.3f, after DMVI steps %.3f ± %.3f\n", base.value,
+              base.std_error, fitted.value, fitted.std_error);
   EXPECT_LT(fitted.value, 3 * fitted.std_error);  // a bound, whatever the fit
   if (vitest::kSanitized) return;
-  EXPECT_LT(base.value, -0.3);                     // the Gaussian cannot bend
-  EXPECT_GT(fitted.value, 0.75 * base.value);      // the chain closes at least a quarter
+  EXPECT_LT(base.value, -0.3);                 // the Gaussian cannot bend
+  EXPECT_GT(fitted.value, 0.75 * base.value);  // the chain closes at least a quarter
 }
