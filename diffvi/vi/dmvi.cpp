@@ -41,11 +41,6 @@ DmviNetwork::DmviNetwork(int64_t dim, const DmviOptions& o, Generator& gen)
   if (dtype_ != DType::f32) to(dtype_);
 }
 
-Tensor DmviNetwork::forward(const Tensor& w, double t) {
-  // One embedding row for the one time, broadcast over the rows of w.
-  return forward(w, std::vector<double>{t});
-}
-
 Tensor DmviNetwork::forward(const Tensor& w, const std::vector<double>& t) {
   const int64_t blocks = static_cast<int64_t>(t.size()), rows = w.dim() == 2 ? w.size(0) : -1;
   if (blocks == 0 || rows < 0 || rows % blocks != 0) {
@@ -137,7 +132,7 @@ std::pair<Tensor, Tensor> DmviGuide::predict(const Tensor& w, const std::vector<
   Tensor out = net_->forward(w, times);
   Tensor correction = options_.learn_scales ? narrow(out, 1, 0, d) : out;
   Tensor log_scale = options_.learn_scales ? narrow(out, 1, d, d) : Tensor();
-  if (m == 1) {
+  if (m == 1) {  // one time (the chain's per-step call): scalar ops, no broadcast tensors
     const double t = times[0];
     if (options_.precondition) correction = mul(correction, -schedule_->alpha(t));
     return {add(mul(w, schedule_->sigma(t)), correction), log_scale};

@@ -18,7 +18,7 @@
 // c_k² Var(x_0 | w_k) with Var = σ_k² as for a standard-normal w_0 (Analytic-DPM's optimal
 // reverse variance, Bao et al. 2022); without it a 12-step chain cannot be exact even for a
 // Gaussian and loses ~2 nats per dimension. η_k, ν_k are learnable (initialised to 1 and 0).
-// At η = 1, ν = 0 and ε̂ = σ_t w, every order-1 transition is exactly the reverse conditional of
+// At η = 1, ν = 0, g = 0 and ε̂ = σ_t w, every order-1 transition is exactly the reverse conditional of
 // the forward process for w_0 ~ N(0, I) (tested: the bound is 0 to round-off on N(0, I)). As
 // η, ν → −∞ in log the chain becomes the deterministic DPM-Solver++ (order 1 = DDIM, order 2 =
 // ++2M) of solvers/ with T − 1 steps and denoise_to_zero (tested: it matches
@@ -145,8 +145,6 @@ struct DmviOptions {
 class DmviNetwork : public nn::Module {
  public:
   DmviNetwork(int64_t dim, const DmviOptions& options, Generator& init_gen);
-  // w [n, d], one time t for all rows -> [n, d] ([n, 2d] with learn_scales).
-  Tensor forward(const Tensor& w, double t);
   // w [m n, d] in m blocks of n rows, block i at time t[i] (m = t.size()) -> [m n, d]
   // ([m n, 2d] with learn_scales); ShapeError unless m divides the rows.
   Tensor forward(const Tensor& w, const std::vector<double>& t);
