@@ -23,7 +23,8 @@ def main(argv):
     if len(argv) < 3:
         sys.exit(__doc__)
     base = {(r["model"], r["n"], r["method"]): r for r in rows(argv[1])}
-    print("model n | dmvi mean/sd err (full run) | / advi | <= nfvi | mse / nuts (full run) | fit s | draws s")
+    print("model n | dmvi mean/sd err (full run) | / advi | <= nfvi | mse / nuts (full run)"
+          " | fit s | draws s")
     for run in argv[2:]:
         for r in rows(run):
             if r["method"] != "dmvi":
@@ -34,11 +35,20 @@ def main(argv):
             old = base[key + ("dmvi",)]
             advi, nfvi, nuts = (base.get(key + (m,)) for m in ("advi", "nfvi", "nuts"))
             me, se = r["post_mean_err"], r["post_sd_err"]
-            line = f"{key[0]} {key[1]} | {me:.3f}/{se:.3f} ({old['post_mean_err']:.3f}/{old['post_sd_err']:.3f})"
-            line += f" | {me / advi['post_mean_err']:.2f}/{se / advi['post_sd_err']:.2f}" if advi else " | -"
-            line += f" | {me <= nfvi['post_mean_err'] and se <= nfvi['post_sd_err']}" if nfvi else " | -"
+            old_me, old_se = old["post_mean_err"], old["post_sd_err"]
+            line = f"{key[0]} {key[1]} | {me:.3f}/{se:.3f} ({old_me:.3f}/{old_se:.3f})"
+            if advi:
+                line += f" | {me / advi['post_mean_err']:.2f}/{se / advi['post_sd_err']:.2f}"
+            else:
+                line += " | -"
+            if nfvi:
+                line += f" | {me <= nfvi['post_mean_err'] and se <= nfvi['post_sd_err']}"
+            else:
+                line += " | -"
             if nuts:
-                line += f" | {r['mse_mean'] / nuts['mse_mean']:.3f} ({old['mse_mean'] / nuts['mse_mean']:.3f})"
+                ratio = r["mse_mean"] / nuts["mse_mean"]
+                old_ratio = old["mse_mean"] / nuts["mse_mean"]
+                line += f" | {ratio:.3f} ({old_ratio:.3f})"
             else:
                 line += " | -"
             line += f" | {r['train_s']:.1f} | {r['sample_s']:.2f}"
