@@ -1,7 +1,7 @@
 // GELU (erf form) forward and backward for dense f32, the activation of every MLP in the
 // workloads. oneDNN 2.6's eltwise does the same arithmetic but its backward ran at ~2 ns an
-// element here (bench_elementwise); this loop is plain float arithmetic that GCC vectorises,
-// built for AVX-512, AVX2 and baseline x86-64 by target_clones.
+// element here (bench_elementwise); these loops are branch-free float arithmetic that GCC
+// vectorises, built for AVX-512, AVX2 and baseline x86-64 by target_clones.
 //
 // Φ(x) uses Abramowitz & Stegun 7.1.26, erfc(z) ≈ t P(t) e^(−z²) with t = 1/(1 + p z), z = |x|/√2
 // (absolute error below 1.5e-7, the approximation oneDNN's gelu_erf uses too), and e^(−z²) =
@@ -17,14 +17,30 @@
 namespace diffvi::cpu {
 namespace {
 
-// e^y for y ≤ 0 (to 2 ulp; 0 below −87): y = n ln 2 + r with |r| ≤ ln2/2, e^r by Taylor to r^7,
-// 2^n put straight into the exponent bits.
+// c ? a : b and c ? v : +0 on the bits. Written as ?: (or std::max), GCC specialises the loop
+// body for the constant side and branches around the float arithmetic of the other, which "could
+// trap" (-ftrapping-math), so it if-converts the loop only where it has masked operations, in the
+// AVX-512 clone: the AVX2 and baseline clones then ran scalar (seen on an AVX2-only EPYC, where
+// the two GELU loops took 29% of a DMVI fit).
+[[gnu::always_inline]] inline float bit_select(bool c, float a, float b) {
+  uint32_t a_bits, b_bits;
+  std::memcpy(&a_bits, &a, sizeof a_bits);
+  std::memcpy(&b_bits, &b, sizeof b_bits);
+  const uint32_t mask = 0u - static_cast<uint32_t>(c);
+  const uint32_t bits = (a_bits & mask) | (b_bits & ~mask);
+  float r;
+  std::memcpy(&r, &bits, sizeof r);
+  return r;
+}
+[[gnu::always_inline]] inline float keep_if(bool c, float v) { return bit_select(c, v, 0.0f); }
+
+// e^y for −87 ≤ y ≤ 0 (to 2 ulp; e^−87 below, which the caller zeroes):
+// y = n ln 2 + r with |r| ≤ ln2/2, e^r by Taylor to r^7, 2^n put straight into the exponent bits.
 [[gnu::always_inline]] inline float exp_nonpositive(float y) {
   constexpr float kLog2e = 1.44269504f;
   constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;  // Cody–Waite split
   constexpr float kRound = 12582912.0f;                             // 1.5 · 2^23
-  const bool underflow = y < -87.0f;  // e^y below the normal range: 0, as libm's expf gives
-  y = std::max(y, -87.0f);
+  y = bit_select(y >= -87.0f, y, -87.0f);  // (NaN: −87, and the caller's test zeroes it)
   // Adding 1.5 · 2^23 rounds to an integer n kept in the low mantissa bits: n as a float and as
   // an int without a conversion instruction (none is needed for NaN either).
   const float shifted = y * kLog2e + kRound;
@@ -44,7 +60,7 @@ namespace {
   const int32_t bits = (shifted_bits - round_bits + 127) << 23;  // n ∈ [−126, 0]: a normal 2^n
   float scale;
   std::memcpy(&scale, &bits, sizeof scale);
-  return underflow ? 0.0f : p * scale;
+  return p * scale;
 }
 
 struct Phi {
@@ -60,9 +76,12 @@ struct Phi {
   const float z = std::abs(x) * kInvSqrt2;
   const float t = 1.0f / (1.0f + kP * z);
   const float poly = t * (kA1 + t * (kA2 + t * (kA3 + t * (kA4 + t * kA5))));
-  const float e = exp_nonpositive(-0.5f * x * x);
+  // e^(−x²/2), 0 where it is below the normal range (x² > 174), as libm's expf gives.
+  const float x2 = x * x;
+  const float e = keep_if(x2 <= 174.0f, exp_nonpositive(-0.5f * x2));
   const float half_erfc = 0.5f * poly * e;  // Φ(−|x|)
-  return {x >= 0 ? 1.0f - half_erfc : half_erfc, kInvSqrt2Pi * e};
+  // 1 − h for x ≥ 0 as h + (1 − 2h) (within an ulp of it), and exactly h for x < 0.
+  return {half_erfc + keep_if(x >= 0, 1.0f - 2.0f * half_erfc), kInvSqrt2Pi * e};
 }
 
 DIFFVI_CPU_CLONES void gelu_range(float* dst, const float* x, int64_t n) {
