@@ -7,7 +7,8 @@
 // (absolute error below 1.5e-7, the approximation oneDNN's gelu_erf uses too), and e^(−z²) =
 // e^(−x²/2) is shared with the backward's φ(x). For x < 0, Φ(x) = erfc(z)/2 directly, so there is
 // no 1 − erf cancellation.
-#include <algorithm>
+#include <bit>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -23,14 +24,9 @@ namespace {
 // AVX-512 clone: the AVX2 and baseline clones then ran scalar (seen on an AVX2-only EPYC, where
 // the two GELU loops took 29% of a DMVI fit).
 [[gnu::always_inline]] inline float bit_select(bool c, float a, float b) {
-  uint32_t a_bits, b_bits;
-  std::memcpy(&a_bits, &a, sizeof a_bits);
-  std::memcpy(&b_bits, &b, sizeof b_bits);
   const uint32_t mask = 0u - static_cast<uint32_t>(c);
-  const uint32_t bits = (a_bits & mask) | (b_bits & ~mask);
-  float r;
-  std::memcpy(&r, &bits, sizeof r);
-  return r;
+  return std::bit_cast<float>((std::bit_cast<uint32_t>(a) & mask) |
+                              (std::bit_cast<uint32_t>(b) & ~mask));
 }
 [[gnu::always_inline]] inline float keep_if(bool c, float v) { return bit_select(c, v, 0.0f); }
 
