@@ -3,7 +3,11 @@
 
 namespace diffvi {
 
-void set_num_threads(int n);  // ValueError for n < 1
+// Sets OpenMP's thread count and each backend's (OpenBLAS keeps its own, process-wide cap).
+// OpenMP keeps the count per thread: the parallel regions of the calling thread use it, other
+// std::threads keep OMP_NUM_THREADS' value, so a program that runs diffvi ops from several
+// std::threads calls this on each. ValueError for n < 1.
+void set_num_threads(int n);
 int get_num_threads();
 
 }  // namespace diffvi
