@@ -286,9 +286,9 @@ steps of order 3). They are not directly comparable with ours, and we do not tun
 - What remains, honestly: on the funnel-shaped posteriors of hierarchical 4–5 (σ_γ over 2 or 5
   groups, σ_β over 2 per group) every variational method here under-disperses (reverse KL), so its
   MSE sits below the exact posterior's; DMVI's bound is furthest below log p(y) there (the bounds
-  table above). On hierarchical 5 its sd error has levelled off near 0.08, 0.57× ADVI's, under
-  everything tried: more transitions, steps, draws or width, an importance-weighted bound,
-  learned non-centring (docs/vi.md).
+  table above). On hierarchical 5 its sd error no longer falls with anything tried: more
+  transitions, steps, draws or width, an importance-weighted bound, learned non-centring
+  (docs/vi.md has the figures).
 )";
 }
 }  // namespace
