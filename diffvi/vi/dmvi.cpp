@@ -34,7 +34,9 @@ DmviNetwork::DmviNetwork(int64_t dim, const DmviOptions& o, Generator& gen)
   norm_ = register_module("norm", std::make_shared<nn::LayerNorm>(Shape{o.hidden}));
   drop_ = register_module("drop", std::make_shared<nn::Dropout>(o.dropout, dropout_gen_));
   out_ = register_module(
-      "out", std::make_shared<nn::Linear>(o.hidden, o.learn_scales ? 2 * dim : dim, lin, gen));
+      "out",
+      std::make_shared<nn::Linear>(
+          o.hidden, dim * (1 + (o.learn_scales ? 1 : 0) + (o.learn_gains ? 1 : 0)), lin, gen));
   // The correction starts at zero (see DmviGuide::chain).
   nn::init::zeros_(out_->weight);
   nn::init::zeros_(out_->bias);
@@ -130,24 +132,35 @@ std::pair<Tensor, Tensor> DmviGuide::predict(const Tensor& w, const std::vector<
   // (zero at initialisation), so training starts from q(w_0) = N(0, I).
   const int64_t d = dim(), m = static_cast<int64_t>(times.size());
   Tensor out = net_->forward(w, times);
-  Tensor correction = options_.learn_scales ? narrow(out, 1, 0, d) : out;
+  const bool heads = options_.learn_scales || options_.learn_gains;
+  Tensor correction = heads ? narrow(out, 1, 0, d) : out;
   Tensor log_scale = options_.learn_scales ? narrow(out, 1, d, d) : Tensor();
+  // learn_gains: x̂ = α e^a w + σ F, so ε̂ = (w − α x̂)/σ gains −(α²/σ) expm1(a) ⊙ w.
+  Tensor gain_term = options_.learn_gains
+                         ? mul(expm1(narrow(out, 1, options_.learn_scales ? 2 * d : d, d)), w)
+                         : Tensor();
   if (m == 1) {  // one time (the chain's per-step call): scalar ops, no broadcast tensors
-    const double t = times[0];
-    if (options_.precondition) correction = mul(correction, -schedule_->alpha(t));
-    return {add(mul(w, schedule_->sigma(t)), correction), log_scale};
+    const double t = times[0], a = schedule_->alpha(t), s = schedule_->sigma(t);
+    if (options_.precondition) correction = mul(correction, -a);
+    Tensor eps = add(mul(w, s), correction);
+    if (gain_term.defined()) eps = sub(eps, mul(gain_term, a * a / s));
+    return {eps, log_scale};
   }
   // One (σ_t, −α_t) per block of rows, broadcast over [m, n, d].
-  std::vector<double> sigma(m), neg_alpha(m);
+  std::vector<double> sigma(m), neg_alpha(m), neg_gain(m);
   for (int64_t i = 0; i < m; ++i) {
     sigma[i] = schedule_->sigma(times[i]);
     neg_alpha[i] = -schedule_->alpha(times[i]);
+    neg_gain[i] = -neg_alpha[i] * neg_alpha[i] / sigma[i];
   }
   const TensorOptions opt(dtype());
   const Shape blocks{m, w.size(0) / m, d};
   correction = reshape(correction, blocks);
   if (options_.precondition) correction = mul(correction, from_vector(neg_alpha, {m, 1, 1}, opt));
   Tensor eps = add(mul(reshape(w, blocks), from_vector(sigma, {m, 1, 1}, opt)), correction);
+  if (gain_term.defined()) {
+    eps = add(eps, mul(reshape(gain_term, blocks), from_vector(neg_gain, {m, 1, 1}, opt)));
+  }
   return {reshape(eps, {-1, d}), log_scale};
 }
 
