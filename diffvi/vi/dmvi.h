@@ -145,7 +145,7 @@ struct DmviOptions {
   // which an additive correction from one hidden layer represents poorly. Measured
   // (repro-dmvi, N = 100, 5 seeds, errors against the exact posterior): hierarchical 5
   // .047 / .082 -> .037 / .076 (and .036 / .074 with lr 2e-3, repro-dmvi's default now), h3
-  // .027 / .040 -> .024 / .039, h1, h2, h4 and mean unchanged; ~+5% fit time.
+  // .027 / .040 -> .024 / .039, h1, h2, h4 and mean unchanged.
   bool learn_gains = true;
   // θ = m + L w_0 with (m, L) a FullRankNormal's loc and scale_tril(); identity if false.
   bool affine = true;

@@ -290,9 +290,10 @@ steps of order 3). They are not directly comparable with ours, and we do not tun
 - What remains, honestly: on the funnel-shaped posteriors of hierarchical 4–5 (σ_γ over 2 or 5
   groups, σ_β over 2 per group) every variational method here under-disperses (reverse KL), so its
   MSE sits below the exact posterior's; DMVI's bound is furthest below log p(y) there (the bounds
-  table above). On hierarchical 5 its sd error no longer falls with anything tried: more
-  transitions, steps, draws or width, an importance-weighted bound, learned non-centring
-  (docs/vi.md has the figures).
+  table above). On hierarchical 5 its sd error falls only slowly with more chain steps (the long
+  left tails of the log-scales are learned last), which the fit-time budget caps; more
+  transitions, draws or width, an importance-weighted bound and learned non-centring did not
+  help (docs/vi.md has the figures).
 )";
 }
 }  // namespace
