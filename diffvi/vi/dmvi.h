@@ -67,7 +67,8 @@
 //    ε̂ = σ_t w − α_t network(w, t) with the network's last layer zero-initialised: σ_t w is the
 //    exact ε-prediction for w_0 ~ N(0, I), so training starts from q = the ADVI Gaussian, not
 //    from a random map (a random ε̂ gives bounds near −10⁷ at initialisation); the α_t factor is
-//    the `precondition` option below.
+//    the `precondition` option below; `learn_gains` adds −(α_t²/σ_t)(e^a − 1) ⊙ w, which makes
+//    the data prediction x̂ = α_t e^a ⊙ w + σ_t F.
 //  - No dropout by default (the paper: 0.1; the `dropout` option keeps it, in training only,
 //    with the bound reported and final draws made with dropout off). Training with masks
 //    optimises the average bound over masks, and the mask noise widens the training draws, so
@@ -203,8 +204,8 @@ class DmviGuide : public Guide {
   // L (dropout off, no gradient) from n draws, evaluated in chunks of `chunk`.
   BoundEstimate bound(const LogDensityFn& log_p, int64_t n, Generator& gen, int64_t chunk = 500);
 
-  // The noise prediction ε̂(w, t) = σ_t w − α_t network(w, t) (σ_t w + network(w, t) without
-  // `precondition`) in the chain's coordinates.
+  // The noise prediction ε̂(w, t) = σ_t w − α_t F(w, t) (σ_t w + F without `precondition`), with
+  // learn_gains minus (α_t²/σ_t)(e^{a(w, t)} − 1) ⊙ w, in the chain's coordinates.
   Tensor noise_prediction(const Tensor& w, double t);
   // θ = m + L w_0 (identity without the affine map).
   Tensor to_theta(const Tensor& w0) const;

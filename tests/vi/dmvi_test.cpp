@@ -119,7 +119,7 @@ TEST(Dmvi, BoundBelowExactEvidenceForAnyParameters) {
       o.order = seed == 2 ? 1 : 2;
       o.learn_gains = seed == 3;  // the gain head changes q, not the bound
       // Gains e^a with a ~ N(0, 32 scale²) compound over the 12 steps past f32's range at
-      // scale 1 (the bound is then −inf, still below, but not a finite check).
+      // scale 1, and the estimate is no longer finite.
       if (o.learn_gains && scale > 0.5) continue;
       vi::DmviGuide g(kD, o, gen);
       if (scale > 0) randomise(g, seed + 100, scale);
