@@ -15,6 +15,9 @@ DIFFVI_DEB_PACKAGES=(
   nlohmann-json3-dev libcli11-dev libfmt-dev
   zlib1g-dev libpng-dev
   dataset-fashion-mnist
+  # The layering check, the example and repro drivers (python3), the PyTorch parity test
+  # (Debian's python3-torch, with numpy).
+  python3 python3-numpy python3-torch
 )
 
 diffvi_log() { printf '[diffvi] %s\n' "$*" >&2; }

@@ -117,12 +117,39 @@ auto OnBackend(const std::string& name, F&& f) {
   return f();
 }
 
-// The optimised CPU backend against the reference oracle on the same inputs.
+// The CPU backend's thread counts every parity check runs at: its serial path and its threaded
+// one (a kernel splits work only above its threshold, so the tables hold shapes above it too).
+inline const std::vector<int>& ParityThreadCounts() {
+  static const std::vector<int> counts = {1, 2};
+  return counts;
+}
+
+// Sets the thread count for a scope and restores the previous one.
+class ThreadCountGuard {
+ public:
+  explicit ThreadCountGuard(int n) : saved_(diffvi::get_num_threads()) {
+    diffvi::set_num_threads(n);
+  }
+  ~ThreadCountGuard() { diffvi::set_num_threads(saved_); }
+  ThreadCountGuard(const ThreadCountGuard&) = delete;
+  ThreadCountGuard& operator=(const ThreadCountGuard&) = delete;
+
+ private:
+  int saved_;
+};
+
+// The optimised CPU backend, at each of ParityThreadCounts(), against the reference oracle on the
+// same inputs.
 inline ::testing::AssertionResult CpuMatchesReference(const std::function<Tensor()>& f,
                                                       double rtol = 1e-5, double atol = 1e-5) {
-  Tensor cpu = OnBackend("cpu", f);
   Tensor ref = OnBackend("reference", f);
-  return AllClose(cpu, ref, rtol, atol);
+  for (int threads : ParityThreadCounts()) {
+    ThreadCountGuard guard(threads);
+    Tensor cpu = OnBackend("cpu", f);
+    ::testing::AssertionResult r = AllClose(cpu, ref, rtol, atol);
+    if (!r) return ::testing::AssertionFailure() << "at " << threads << " threads: " << r.message();
+  }
+  return ::testing::AssertionSuccess();
 }
 
 // Gradcheck of f on `inputs` (f64 leaves) on the given backend; failure carries the message.
@@ -174,11 +201,17 @@ inline std::vector<Tensor> GradsOn(const std::string& backend,
 inline ::testing::AssertionResult BackwardCpuMatchesReference(
     const std::function<Tensor(const std::vector<Tensor>&)>& f, const std::vector<Tensor>& inputs,
     double rtol = 1e-5, double atol = 1e-5) {
-  std::vector<Tensor> cpu = GradsOn("cpu", f, inputs);
   std::vector<Tensor> ref = GradsOn("reference", f, inputs);
-  for (size_t i = 0; i < cpu.size(); ++i) {
-    ::testing::AssertionResult r = AllClose(cpu[i], ref[i], rtol, atol);
-    if (!r) return ::testing::AssertionFailure() << "gradient of input " << i << ": " << r.message();
+  for (int threads : ParityThreadCounts()) {
+    ThreadCountGuard guard(threads);
+    std::vector<Tensor> cpu = GradsOn("cpu", f, inputs);
+    for (size_t i = 0; i < cpu.size(); ++i) {
+      ::testing::AssertionResult r = AllClose(cpu[i], ref[i], rtol, atol);
+      if (!r) {
+        return ::testing::AssertionFailure()
+               << "at " << threads << " threads, gradient of input " << i << ": " << r.message();
+      }
+    }
   }
   return ::testing::AssertionSuccess();
 }

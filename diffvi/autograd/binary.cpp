@@ -56,7 +56,13 @@ Tensor pow(const Tensor& x, const Tensor& y) {
                 [](const Tensor& g, const Tensor& out) -> std::vector<Tensor> {
                   const Tensor &a = input(out, 0), &b = input(out, 1);
                   Tensor ga, gb;
-                  if (a.requires_grad()) ga = sum_to(mul(g, mul(b, pow(a, sub(b, 1.0)))), a.shape());
+                  if (a.requires_grad()) {
+                    // d/da a^b = b a^(b-1), and 0 where b = 0 (not 0 * inf at a = 0), as the
+                    // scalar pow's derivative is.
+                    Tensor slope = mul(b, pow(a, sub(b, 1.0)));
+                    slope = where(eq(b, zeros_like(b)), zeros_like(slope), slope);
+                    ga = sum_to(mul(g, slope), a.shape());
+                  }
                   if (b.requires_grad()) {
                     // d/db a^b = a^b log a; defined as 0 where a = 0 (the limit for b > 0).
                     Tensor safe_log = log(where(eq(a, zeros_like(a)), ones_like(a), a));

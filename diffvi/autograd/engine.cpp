@@ -158,13 +158,15 @@ void run(const std::vector<Tensor>& roots, const std::vector<Tensor>& seeds, boo
 
 }  // namespace
 
-void backward(const Tensor& root, const Tensor& grad_out, bool retain_graph, bool create_graph) {
+void backward(const Tensor& root, const Tensor& grad_out, std::optional<bool> retain_graph,
+              bool create_graph) {
   if (!root.requires_grad()) {
     throw AutogradError("backward: tensor " + describe(root) +
                         " does not require grad and has no grad_fn (did you forget "
                         "set_requires_grad(true) on a parameter, or run under NoGradGuard?)");
   }
-  run({root}, {seed_for(root, grad_out, "backward")}, retain_graph, create_graph, nullptr, nullptr);
+  run({root}, {seed_for(root, grad_out, "backward")}, retain_graph.value_or(create_graph),
+      create_graph, nullptr, nullptr);
 }
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
@@ -191,7 +193,8 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
     capture.insert(in.impl());
   }
   std::unordered_map<TensorImpl*, Tensor> captured;
-  run(roots, seeds, options.retain_graph, options.create_graph, &capture, &captured);
+  run(roots, seeds, options.retain_graph.value_or(options.create_graph), options.create_graph,
+      &capture, &captured);
   std::vector<Tensor> out;
   for (const Tensor& in : inputs) {
     auto it = captured.find(in.impl());

@@ -63,4 +63,50 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
   return result;
 }
 
+GradcheckResult gradgradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
+                              const std::vector<Tensor>& inputs, const GradcheckOptions& options) {
+  std::vector<size_t> checked;
+  for (size_t j = 0; j < inputs.size(); ++j) {
+    if (inputs[j].requires_grad()) checked.push_back(j);
+  }
+  if (checked.empty()) throw ValueError("gradgradcheck: no input requires grad");
+  const Tensor out0 = f(inputs);
+  Generator gen(options.seed + 1);
+  Tensor v = randn(out0.shape(), gen, TensorOptions(out0.dtype()).set_device(out0.device()));
+  v.set_requires_grad(true);
+
+  // xs = inputs..., v. gradcheck's finite differences call this under no-grad on copies that do
+  // not require grad: those become fresh leaves, since the inner grad() needs a graph either way.
+  auto vjp = [&](const std::vector<Tensor>& xs) {
+    EnableGradGuard grad_mode(true);
+    std::vector<Tensor> args(xs.begin(), xs.end() - 1);
+    std::vector<Tensor> wrt;
+    for (size_t j : checked) {
+      if (!args[j].requires_grad()) {
+        args[j] = raw::clone(args[j]);
+        args[j].set_requires_grad(true);
+      }
+      wrt.push_back(args[j]);
+    }
+    const Tensor seed = xs.back();
+    const Tensor out = f(args);
+    if (!out.requires_grad()) {
+      throw ValueError("gradgradcheck: f's output does not depend on its inputs");
+    }
+    const std::vector<Tensor> gs =
+        grad({out}, wrt, {.grad_outputs = {seed}, .create_graph = true, .allow_unused = true});
+    std::vector<Tensor> flat;
+    for (size_t k = 0; k < gs.size(); ++k) {
+      flat.push_back(gs[k].defined() ? flatten(gs[k]) : flatten(zeros_like(wrt[k])));
+    }
+    return cat(flat);
+  };
+  std::vector<Tensor> xs = inputs;
+  xs.push_back(v);
+  GradcheckResult r = gradcheck(vjp, xs, options);
+  if (!r.ok) r.message = "gradgradcheck (input " + std::to_string(inputs.size()) +
+                         " is the seed v): " + r.message;
+  return r;
+}
+
 }  // namespace diffvi

@@ -27,4 +27,12 @@ struct GradcheckResult {
 GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
                           const std::vector<Tensor>& inputs, const GradcheckOptions& options = {});
 
+// Second order, as PyTorch's gradgradcheck: gradcheck of the vector-Jacobian product
+// (inputs, v) -> d(sum(f(inputs) * v))/d(inputs), taken with create_graph, for a random seed v of
+// f's output shape that is itself checked. Its derivative in the inputs is the Hessian-vector
+// product; in v, the Jacobian, which a backward that detaches the upstream gradient gets wrong.
+GradcheckResult gradgradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
+                              const std::vector<Tensor>& inputs,
+                              const GradcheckOptions& options = {});
+
 }  // namespace diffvi

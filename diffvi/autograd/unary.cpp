@@ -1,54 +1,15 @@
 // Unary ops: forward through one kernel, backward through the fused unary_backward kernel
-// (dx = dy * f'(x)) so no op needs hand-composed derivative graphs. Under create_graph the
-// derivative is composed from differentiable ops instead, so higher derivatives exist.
+// (dx = dy * f'(x)). Under create_graph the same derivative formula (scalar::unary_derivative_of)
+// is evaluated with differentiable ops instead (TensorMath), so higher derivatives exist and agree
+// with the kernels by construction.
 #include <cmath>
 #include <limits>
 
 #include "diffvi/autograd/ops.h"
+#include "diffvi/autograd/tensor_math.h"
 
 namespace diffvi {
 namespace {
-
-// d/dx f(x) as a differentiable expression, for create_graph (second derivatives).
-Tensor derivative_expr(UnaryOp op, const Tensor& x, const Tensor& y, double a) {
-  switch (op) {
-    case UnaryOp::neg: return full_like(x, -1.0);
-    case UnaryOp::exp: return y;
-    case UnaryOp::log: return reciprocal(x);
-    case UnaryOp::log1p: return reciprocal(add(x, 1.0));
-    case UnaryOp::expm1: return add(y, 1.0);
-    case UnaryOp::sqrt: return div(full_like(x, 0.5), y);
-    case UnaryOp::rsqrt: return mul(pow(x, -1.5), -0.5);
-    case UnaryOp::square: return mul(x, 2.0);
-    case UnaryOp::reciprocal: return neg(square(y));
-    case UnaryOp::sin: return cos(x);
-    case UnaryOp::cos: return neg(sin(x));
-    case UnaryOp::tanh: return rsub(1.0, square(y));
-    case UnaryOp::sigmoid: return mul(y, rsub(1.0, y));
-    case UnaryOp::softplus: return sigmoid(x);
-    case UnaryOp::silu: {
-      Tensor s = sigmoid(x);
-      return mul(s, add(mul(x, rsub(1.0, s)), 1.0));
-    }
-    case UnaryOp::erf: return mul(exp(neg(square(x))), 2.0 / std::sqrt(M_PI));
-    case UnaryOp::gelu_erf: {
-      Tensor cdf = mul(add(erf(mul(x, M_SQRT1_2)), 1.0), 0.5);
-      Tensor pdf = mul(exp(mul(square(x), -0.5)), 1.0 / std::sqrt(2 * M_PI));
-      return add(cdf, mul(x, pdf));
-    }
-    case UnaryOp::pow_scalar: return mul(pow(x, a - 1.0), a);
-    case UnaryOp::mul_scalar: return full_like(x, a);
-    case UnaryOp::add_scalar: return ones_like(x);
-    case UnaryOp::rsub_scalar: return full_like(x, -1.0);
-    case UnaryOp::rdiv_scalar: return div(neg(y), x);
-    default: {
-      // Piecewise-linear ops (abs, relu, clamp, sign, gelu_tanh): the first derivative has no
-      // useful second derivative, so a constant (detached) slope is exact almost everywhere.
-      NoGradGuard no_grad;
-      return raw::unary_backward(op, x, ones_like(x), a, 0);
-    }
-  }
-}
 
 Tensor unary_op(UnaryOp op, const Tensor& x, double a = 0, double b = 0) {
   Tensor out = raw::unary(op, x, a, b);
@@ -57,8 +18,8 @@ Tensor unary_op(UnaryOp op, const Tensor& x, double a = 0, double b = 0) {
                 [op, a, b](const Tensor& g, const Tensor& y) -> std::vector<Tensor> {
                   const Node* node = static_cast<const Node*>(y.grad_fn().get());
                   const Tensor& x = node->inputs[0];
-                  if (grad_enabled() && op != UnaryOp::gelu_tanh && op != UnaryOp::clamp) {
-                    return {mul(g, derivative_expr(op, x, y, a))};
+                  if (grad_enabled()) {
+                    return {mul(g, scalar::unary_derivative_of<TensorMath>(op, x, a, b))};
                   }
                   return {raw::unary_backward(op, x, g, a, b)};
                 });
@@ -103,16 +64,8 @@ Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> m
 }
 
 Tensor activation(const Tensor& x, Activation act) {
-  switch (act) {
-    case Activation::none: return x;
-    case Activation::relu: return relu(x);
-    case Activation::gelu_erf: return gelu(x);
-    case Activation::gelu_tanh: return gelu(x, GeluApprox::tanh);
-    case Activation::silu: return silu(x);
-    case Activation::tanh: return tanh(x);
-    case Activation::sigmoid: return sigmoid(x);
-  }
-  return x;
+  if (act == Activation::none) return x;
+  return unary_op(scalar::activation_op(act), x);
 }
 
 // Scalar arithmetic lives here too: it is unary in the tensor.

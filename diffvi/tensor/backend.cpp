@@ -1,6 +1,7 @@
 #include "diffvi/tensor/backend.h"
 
 #include <atomic>
+#include <iterator>
 #include <mutex>
 #include <vector>
 
@@ -41,12 +42,14 @@ const char* unary_name(UnaryOp op) {
       "square", "reciprocal", "sin", "cos", "tanh", "sigmoid", "softplus", "relu", "gelu_erf",
       "gelu_tanh", "silu", "erf", "pow", "add_scalar", "mul_scalar", "clamp", "rsub_scalar",
       "rdiv_scalar"};
+  static_assert(std::size(names) == kUnaryOpCount);
   return names[static_cast<int>(op)];
 }
 
 const char* binary_name(BinaryOp op) {
   static const char* names[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum",
                                 "eq",  "ne",  "lt",  "le",  "gt",  "ge"};
+  static_assert(std::size(names) == kBinaryOpCount);
   return names[static_cast<int>(op)];
 }
 

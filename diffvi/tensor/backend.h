@@ -40,17 +40,21 @@ enum class UnaryOp : uint8_t {
   rsub_scalar,  // a - x
   rdiv_scalar,  // a / x
 };
+// The number of UnaryOps: keep rdiv_scalar last, or move this. Tests walk every op by it.
+inline constexpr int kUnaryOpCount = static_cast<int>(UnaryOp::rdiv_scalar) + 1;
 const char* unary_name(UnaryOp op);
 
 enum class BinaryOp : uint8_t {
   add, sub, mul, div, pow, maximum, minimum,
   eq, ne, lt, le, gt, ge,  // results 1 or 0 in the input dtype
 };
+inline constexpr int kBinaryOpCount = static_cast<int>(BinaryOp::ge) + 1;  // ge stays last
 const char* binary_name(BinaryOp op);
 
 enum class ReduceOp : uint8_t { sum, max, min, logsumexp };
 
 enum class Activation : uint8_t { none, relu, gelu_erf, gelu_tanh, silu, tanh, sigmoid };
+inline constexpr int kActivationCount = static_cast<int>(Activation::sigmoid) + 1;  // last
 
 enum class Distribution : uint8_t { uniform, normal };  // U(a, b); N(a, b^2)
 

@@ -1,8 +1,8 @@
 // Elementwise kernels of the CPU backend: copy, fill, unary (forward and backward), binary and
 // where, on any strides via the coalescing loop of cpu_loop.h. f32 values are computed in double
-// with the reference's formulas, as the reference does: on x86-64 without FMA contraction that
-// makes them bit-identical to the oracle, and the extra conversions are free next to memory
-// traffic. Rare ops reuse unary_value / unary_derivative directly. Dense f32 unary ops that
+// with the one definition of each formula (scalar_math.h), as the reference does: on x86-64
+// without FMA contraction that makes them bit-identical to the oracle, and the extra conversions
+// are free next to memory traffic. Dense f32 unary ops that
 // would need libm go first to oneDNN eltwise or xtensor/xsimd (cpu_eltwise.h), within the
 // tests' 1e-5 parity tolerance instead of bit-identical.
 #include <cmath>
@@ -13,25 +13,13 @@
 #include "diffvi/backends/cpu/cpu_eltwise.h"
 #include "diffvi/backends/cpu/cpu_loop.h"
 #include "diffvi/backends/reference/strided_loop.h"
+#include "diffvi/tensor/scalar_math.h"
 
 namespace diffvi {
 namespace {
 
 using cpu::LoopPlan;
 using cpu::make_plan;
-
-constexpr double kGeluTanhC = 0.7978845608028654;  // sqrt(2 / pi)
-constexpr double kGeluTanhK = 0.044715;
-constexpr double kInvSqrt2 = 0.7071067811865476;
-constexpr double kInvSqrt2Pi = 0.3989422804014327;
-
-inline double stable_sigmoid(double x) {
-  if (x >= 0) return 1.0 / (1.0 + std::exp(-x));
-  const double e = std::exp(x);
-  return e / (1.0 + e);
-}
-
-inline double sign_of(double x) { return x != x ? x : static_cast<double>((x > 0) - (x < 0)); }
 
 bool is_heavy(UnaryOp op) {
   switch (op) {
@@ -58,50 +46,16 @@ void unary_with(const LoopPlan<2>& p, T* out, const T* in, int64_t threshold, F 
       p, out, in, [f](T v) { return static_cast<T>(f(static_cast<double>(v))); }, threshold);
 }
 
+// The op's formula is scalar::unary_value with a constant op (one loop per op, no per-element
+// switch).
 template <class T>
 void unary_typed(UnaryOp op, const LoopPlan<2>& p, T* out, const T* in, double a, double b) {
   const int64_t th = is_heavy(op) ? cpu::kParallelThresholdHeavy : cpu::kParallelThreshold;
-  switch (op) {
-    case UnaryOp::identity:
-      return unary_with(p, out, in, th, [](double x) { return x; });
-    case UnaryOp::neg:
-      return unary_with(p, out, in, th, [](double x) { return -x; });
-    case UnaryOp::exp:
-      return unary_with(p, out, in, th, [](double x) { return std::exp(x); });
-    case UnaryOp::log:
-      return unary_with(p, out, in, th, [](double x) { return std::log(x); });
-    case UnaryOp::sqrt:
-      return unary_with(p, out, in, th, [](double x) { return std::sqrt(x); });
-    case UnaryOp::abs:
-      return unary_with(p, out, in, th, [](double x) { return std::abs(x); });
-    case UnaryOp::square:
-      return unary_with(p, out, in, th, [](double x) { return x * x; });
-    case UnaryOp::tanh:
-      return unary_with(p, out, in, th, [](double x) { return std::tanh(x); });
-    case UnaryOp::sigmoid:
-      return unary_with(p, out, in, th, stable_sigmoid);
-    case UnaryOp::relu:
-      return unary_with(p, out, in, th, [](double x) { return (x > 0 || x != x) ? x : 0.0; });
-    case UnaryOp::silu:
-      return unary_with(p, out, in, th, [](double x) { return x * stable_sigmoid(x); });
-    case UnaryOp::gelu_erf:
-      return unary_with(p, out, in, th,
-                        [](double x) { return 0.5 * x * (1.0 + std::erf(x * kInvSqrt2)); });
-    case UnaryOp::gelu_tanh:
-      return unary_with(p, out, in, th, [](double x) {
-        return 0.5 * x * (1.0 + std::tanh(kGeluTanhC * (x + kGeluTanhK * x * x * x)));
-      });
-    case UnaryOp::add_scalar:
-      return unary_with(p, out, in, th, [a](double x) { return x + a; });
-    case UnaryOp::mul_scalar:
-      return unary_with(p, out, in, th, [a](double x) { return x * a; });
-    case UnaryOp::rsub_scalar:
-      return unary_with(p, out, in, th, [a](double x) { return a - x; });
-    case UnaryOp::clamp:
-      return unary_with(p, out, in, th, [a, b](double x) { return std::min(std::max(x, a), b); });
-    default:
-      return unary_with(p, out, in, th, [op, a, b](double x) { return unary_value(op, x, a, b); });
-  }
+  scalar::with_unary_op(op, [&](auto k) {
+    unary_with(p, out, in, th, [a, b](double x) {
+      return scalar::unary_value<double>(decltype(k)::value, x, a, b);
+    });
+  });
 }
 
 // dx = dy * f'(x) with `d` (x -> f'(x)) in double.
@@ -119,101 +73,26 @@ template <class T>
 void unary_backward_typed(UnaryOp op, const LoopPlan<3>& p, T* dx, const T* x, const T* dy,
                           double a, double b) {
   const int64_t th = is_heavy(op) ? cpu::kParallelThresholdHeavy : cpu::kParallelThreshold;
-  switch (op) {
-    case UnaryOp::identity:
-      return backward_with(p, dx, x, dy, th, [](double) { return 1.0; });
-    case UnaryOp::neg:
-      return backward_with(p, dx, x, dy, th, [](double) { return -1.0; });
-    case UnaryOp::exp:
-      return backward_with(p, dx, x, dy, th, [](double v) { return std::exp(v); });
-    case UnaryOp::log:
-      return backward_with(p, dx, x, dy, th, [](double v) { return 1.0 / v; });
-    case UnaryOp::square:
-      return backward_with(p, dx, x, dy, th, [](double v) { return 2.0 * v; });
-    case UnaryOp::abs:
-      return backward_with(p, dx, x, dy, th, sign_of);
-    case UnaryOp::relu:
-      return backward_with(p, dx, x, dy, th, [](double v) { return v > 0 ? 1.0 : 0.0; });
-    case UnaryOp::tanh:
-      return backward_with(p, dx, x, dy, th, [](double v) {
-        const double t = std::tanh(v);
-        return 1.0 - t * t;
-      });
-    case UnaryOp::sigmoid:
-      return backward_with(p, dx, x, dy, th, [](double v) {
-        const double s = stable_sigmoid(v);
-        return s * (1.0 - s);
-      });
-    case UnaryOp::silu:
-      return backward_with(p, dx, x, dy, th, [](double v) {
-        const double s = stable_sigmoid(v);
-        return s * (1.0 + v * (1.0 - s));
-      });
-    case UnaryOp::gelu_erf:
-      return backward_with(p, dx, x, dy, th, [](double v) {
-        return 0.5 * (1.0 + std::erf(v * kInvSqrt2)) + v * kInvSqrt2Pi * std::exp(-0.5 * v * v);
-      });
-    case UnaryOp::gelu_tanh:
-      return backward_with(p, dx, x, dy, th, [](double v) {
-        const double t = std::tanh(kGeluTanhC * (v + kGeluTanhK * v * v * v));
-        const double du = kGeluTanhC * (1.0 + 3.0 * kGeluTanhK * v * v);
-        return 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * du;
-      });
-    case UnaryOp::add_scalar:
-      return backward_with(p, dx, x, dy, th, [](double) { return 1.0; });
-    case UnaryOp::mul_scalar:
-      return backward_with(p, dx, x, dy, th, [a](double) { return a; });
-    default:
-      return backward_with(p, dx, x, dy, th,
-                           [op, a, b](double v) { return unary_derivative(op, v, a, b); });
-  }
+  scalar::with_unary_op(op, [&](auto k) {
+    backward_with(p, dx, x, dy, th, [a, b](double v) {
+      return scalar::unary_derivative<double>(decltype(k)::value, v, a, b);
+    });
+  });
 }
 
+// Through double, rounded once at the store, exactly as the reference does (a comparison or a
+// NaN-propagating max/min of two exactly converted values is the same in either type).
 template <class T>
 void binary_typed(BinaryOp op, const LoopPlan<3>& p, T* out, const T* x, const T* y) {
-  const int64_t th = cpu::kParallelThreshold;
-  // Arithmetic through double, rounded once at the store, exactly as the reference does.
-  auto arith = [&](auto f) {
+  scalar::with_binary_op(op, [&](auto k) {
     cpu::map2(
         p, out, x, y,
-        [f](T u, T v) { return static_cast<T>(f(static_cast<double>(u), static_cast<double>(v))); },
-        th);
-  };
-  auto compare = [&](auto f) {
-    cpu::map2(
-        p, out, x, y, [f](T u, T v) { return f(u, v) ? T(1) : T(0); }, th);
-  };
-  switch (op) {
-    case BinaryOp::add:
-      return arith([](double u, double v) { return u + v; });
-    case BinaryOp::sub:
-      return arith([](double u, double v) { return u - v; });
-    case BinaryOp::mul:
-      return arith([](double u, double v) { return u * v; });
-    case BinaryOp::div:
-      return arith([](double u, double v) { return u / v; });
-    case BinaryOp::pow:
-      return arith([](double u, double v) { return std::pow(u, v); });
-    // NaN in either operand propagates, as in the reference (and PyTorch).
-    case BinaryOp::maximum:
-      return cpu::map2(
-          p, out, x, y, [](T u, T v) { return (u > v || u != u) ? u : v; }, th);
-    case BinaryOp::minimum:
-      return cpu::map2(
-          p, out, x, y, [](T u, T v) { return (u < v || u != u) ? u : v; }, th);
-    case BinaryOp::eq:
-      return compare([](T u, T v) { return u == v; });
-    case BinaryOp::ne:
-      return compare([](T u, T v) { return u != v; });
-    case BinaryOp::lt:
-      return compare([](T u, T v) { return u < v; });
-    case BinaryOp::le:
-      return compare([](T u, T v) { return u <= v; });
-    case BinaryOp::gt:
-      return compare([](T u, T v) { return u > v; });
-    case BinaryOp::ge:
-      return compare([](T u, T v) { return u >= v; });
-  }
+        [](T u, T v) {
+          return static_cast<T>(scalar::binary_value<double>(
+              decltype(k)::value, static_cast<double>(u), static_cast<double>(v)));
+        },
+        cpu::kParallelThreshold);
+  });
 }
 
 }  // namespace

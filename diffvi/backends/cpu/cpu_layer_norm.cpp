@@ -201,6 +201,7 @@ void CpuBackend::layer_norm_backward(const Buf& dx, const Buf* dgamma, const Buf
     float* my_db = db ? partial.data() + t * 2 * cols + cols : nullptr;
     backward_rows(px, pdy, pdx, pm, pr, pg, my_dg, my_db, rows * t / nt, rows * (t + 1) / nt, cols);
   }
+  if (!dg && !db) return;  // GroupNorm's normalisation asks for dx alone: no slices to add
   for (int64_t c = 0; c < cols; ++c) {
     float sg = 0, sb = 0;
     for (int t = 0; t < team; ++t) {

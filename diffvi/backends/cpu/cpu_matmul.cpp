@@ -9,6 +9,7 @@
 #include "diffvi/backends/cpu/cpu_backend.h"
 #include "diffvi/backends/cpu/cpu_dnnl.h"
 #include "diffvi/backends/cpu/cpu_internal.h"
+#include "diffvi/tensor/scalar_math.h"
 
 namespace diffvi {
 namespace {
@@ -168,26 +169,6 @@ constexpr int64_t kThinOutput = 4;
 
 bool thin(int64_t m, int64_t n) { return std::min(m, n) <= kThinOutput; }
 
-UnaryOp activation_op(Activation act) {
-  switch (act) {
-    case Activation::relu:
-      return UnaryOp::relu;
-    case Activation::gelu_erf:
-      return UnaryOp::gelu_erf;
-    case Activation::gelu_tanh:
-      return UnaryOp::gelu_tanh;
-    case Activation::silu:
-      return UnaryOp::silu;
-    case Activation::tanh:
-      return UnaryOp::tanh;
-    case Activation::sigmoid:
-      return UnaryOp::sigmoid;
-    case Activation::none:
-      break;
-  }
-  return UnaryOp::identity;
-}
-
 // out[M, N] = act(x[M, K] · w[N, K]ᵀ + bias) with OpenBLAS, then the bias and activation in
 // one pass (in T, with the reference's per-element activation).
 template <class T>
@@ -195,7 +176,7 @@ void blas_linear(T* out, const T* x, const T* w, const T* bias, int64_t m, int64
                  Activation act) {
   blas_gemm(false, true, m, n, k, x, k, w, k, out, n);
   if (!bias && act == Activation::none) return;
-  const UnaryOp op = activation_op(act);
+  const UnaryOp op = scalar::activation_op(act);
   cpu::parallel_for(
       m,
       [&](int64_t begin, int64_t end) {
@@ -203,7 +184,9 @@ void blas_linear(T* out, const T* x, const T* w, const T* bias, int64_t m, int64
           T* row = out + i * n;
           for (int64_t j = 0; j < n; ++j) {
             const T v = row[j] + (bias ? bias[j] : T(0));
-            row[j] = act == Activation::none ? v : static_cast<T>(unary_value(op, v, 0.0, 0.0));
+            row[j] = act == Activation::none
+                         ? v
+                         : static_cast<T>(scalar::unary_value<double>(op, v, 0.0, 0.0));
           }
         }
       },

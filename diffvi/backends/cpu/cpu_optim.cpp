@@ -1,27 +1,19 @@
 // The fused AdamW update of the CPU backend: one OpenMP team walks the concatenation of every
 // parameter's elements, so a step over many small tensors wakes the threads once, not per tensor.
-// The arithmetic is in the parameter's own type, as in PyTorch and the CUDA kernel (the
-// reference computes in double; the two agree to a few ulps).
+// The per-element formula is scalar::adamw_element, in the parameter's own type, as in PyTorch
+// and the CUDA kernel (the reference computes it in double; the two agree to a few ulps).
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "diffvi/backends/cpu/cpu_backend.h"
 #include "diffvi/backends/cpu/cpu_internal.h"
+#include "diffvi/tensor/scalar_math.h"
 
 namespace diffvi {
 namespace {
 
-// The step's constants in the parameter's type, hoisted out of the element loop.
-template <class T>
-struct AdamScalars {
-  T keep;       // 1 − lr·decay: decoupled decay, applied to the parameter before the Adam step
-  T b1, c1;     // m ← b1·m + c1·g
-  T b2, c2;     // v ← b2·v + c2·g²
-  T step_size;  // lr / (1 − β1^t)
-  T inv_root2;  // 1 / sqrt(1 − β2^t)
-  T eps;
-};
+using scalar::AdamWStep;
 
 // One slot's elements [begin, end). The loop is plain arithmetic on restrict pointers, so GCC
 // vectorises it; target_clones builds it for AVX-512 and AVX2 as well as the baseline and picks
@@ -30,43 +22,22 @@ struct AdamScalars {
 // exactly like the baseline and results do not depend on the machine.
 template <class T>
 inline void adamw_loop(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
-                       int64_t n, const AdamScalars<T>& c) {
-  for (int64_t i = 0; i < n; ++i) {
-    const T gv = g[i];
-    const T mv = c.b1 * m[i] + c.c1 * gv;
-    const T vv = c.b2 * v[i] + c.c2 * (gv * gv);
-    const T pv = c.keep * p[i];
-    p[i] = pv - c.step_size * mv / (std::sqrt(vv) * c.inv_root2 + c.eps);
-    m[i] = mv;
-    v[i] = vv;
-  }
+                       int64_t n, const AdamWStep<T>& c) {
+  for (int64_t i = 0; i < n; ++i) scalar::adamw_element(c, p[i], g[i], m[i], v[i]);
 }
 
 DIFFVI_CPU_CLONES void adamw_f32(float* p, const float* g, float* m, float* v, int64_t n,
-                                 const AdamScalars<float>& c) {
+                                 const AdamWStep<float>& c) {
   adamw_loop(p, g, m, v, n, c);
 }
 
 DIFFVI_CPU_CLONES void adamw_f64(double* p, const double* g, double* m, double* v, int64_t n,
-                                 const AdamScalars<double>& c) {
+                                 const AdamWStep<double>& c) {
   adamw_loop(p, g, m, v, n, c);
 }
 
-template <class T>
-AdamScalars<T> scalars_of(const AdamWConfig& config) {
-  const double step = static_cast<double>(config.step);
-  return {static_cast<T>(1.0 - config.lr * config.weight_decay),
-          static_cast<T>(config.beta1),
-          static_cast<T>(1.0 - config.beta1),
-          static_cast<T>(config.beta2),
-          static_cast<T>(1.0 - config.beta2),
-          static_cast<T>(config.lr / (1.0 - std::pow(config.beta1, step))),
-          static_cast<T>(1.0 / std::sqrt(1.0 - std::pow(config.beta2, step))),
-          static_cast<T>(config.eps)};
-}
-
-void adamw_range(const AdamWSlot& s, int64_t lo, int64_t hi, const AdamScalars<float>& cf,
-                 const AdamScalars<double>& cd) {
+void adamw_range(const AdamWSlot& s, int64_t lo, int64_t hi, const AdamWStep<float>& cf,
+                 const AdamWStep<double>& cd) {
   if (s.param.dtype == DType::f32) {
     adamw_f32(s.param.ptr<float>() + lo, s.grad.ptr<float>() + lo, s.exp_avg.ptr<float>() + lo,
               s.exp_avg_sq.ptr<float>() + lo, hi - lo, cf);
@@ -93,8 +64,8 @@ void CpuBackend::adamw(std::span<const AdamWSlot> slots, const AdamWConfig& conf
     }
     start[i + 1] = start[i] + s.param.numel();
   }
-  const AdamScalars<float> cf = scalars_of<float>(config);
-  const AdamScalars<double> cd = scalars_of<double>(config);
+  const AdamWStep<float> cf = scalar::adamw_step<float>(config);
+  const AdamWStep<double> cd = scalar::adamw_step<double>(config);
   // Memory-bound once vectorised (seven streams per element), so the usual threshold applies.
   cpu::parallel_for(start.back(), [&](int64_t begin, int64_t end) {
     size_t i =

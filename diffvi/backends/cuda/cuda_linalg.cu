@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "diffvi/backends/cuda/cuda_backend.cuh"
-#include "diffvi/backends/reference/scalar_math.h"
+#include "diffvi/tensor/scalar_math.h"
 
 namespace diffvi::cuda {
 

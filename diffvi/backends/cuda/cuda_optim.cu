@@ -1,22 +1,15 @@
 // CUDA backend: the fused AdamW update.
 // Must match: ReferenceBackend::adamw (reference_optim.cpp). Both apply scalar::adamw_element
-// (scalar_math.h) per element; the reference in double, this kernel in float.
+// (scalar_math.h) per element; the reference in double, this kernel in float, as the CPU backend.
 #include <cmath>
 
 #include "diffvi/backends/cuda/cuda_backend.cuh"
-#include "diffvi/backends/reference/scalar_math.h"
+#include "diffvi/tensor/scalar_math.h"
 
 namespace diffvi::cuda {
 
 void CudaBackend::adamw(std::span<const AdamWSlot> slots, const AdamWConfig& config) {
-  const double step = static_cast<double>(config.step);
-  const scalar::AdamWStep constants{config.lr,
-                                    config.beta1,
-                                    config.beta2,
-                                    config.eps,
-                                    config.weight_decay,
-                                    1.0 - std::pow(config.beta1, step),
-                                    1.0 - std::pow(config.beta2, step)};
+  const scalar::AdamWStep<float> constants = scalar::adamw_step<float>(config);
   // One launch per parameter tensor; a multi-tensor launch would matter only for many tiny ones.
   for (const AdamWSlot& s : slots) {
     require_f32("adamw", s.param.dtype);

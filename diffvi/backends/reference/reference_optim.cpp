@@ -1,22 +1,13 @@
 // Reference backend: the fused AdamW update.
-#include <cmath>
-
 #include "diffvi/backends/reference/reference_backend.h"
-#include "diffvi/backends/reference/scalar_math.h"
+#include "diffvi/tensor/scalar_math.h"
 #include "diffvi/backends/reference/strided_loop.h"
 
 namespace diffvi {
 
 void ReferenceBackend::adamw(std::span<const AdamWSlot> slots, const AdamWConfig& config) {
-  // The per-element formula is scalar::adamw_element (shared with the CUDA kernel).
-  const double step = static_cast<double>(config.step);
-  const scalar::AdamWStep constants{config.lr,
-                                    config.beta1,
-                                    config.beta2,
-                                    config.eps,
-                                    config.weight_decay,
-                                    1.0 - std::pow(config.beta1, step),
-                                    1.0 - std::pow(config.beta2, step)};
+  // The per-element formula is scalar::adamw_element (shared with the CPU and CUDA kernels).
+  const scalar::AdamWStep<double> constants = scalar::adamw_step<double>(config);
   for (const AdamWSlot& s : slots) {
     strided::require_floating("adamw", s.param.dtype);
     visit_floating(s.param.dtype, [&](auto t) {

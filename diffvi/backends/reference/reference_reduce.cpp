@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "diffvi/backends/reference/reference_backend.h"
-#include "diffvi/backends/reference/scalar_math.h"
+#include "diffvi/tensor/scalar_math.h"
 #include "diffvi/backends/reference/strided_loop.h"
 
 namespace diffvi {

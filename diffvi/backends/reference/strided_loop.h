@@ -13,7 +13,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "diffvi/backends/reference/scalar_math.h"
+#include "diffvi/tensor/scalar_math.h"
 #include "diffvi/tensor/backend.h"
 #include "diffvi/tensor/dtype.h"
 #include "diffvi/tensor/errors.h"
