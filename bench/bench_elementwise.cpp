@@ -106,6 +106,11 @@ BENCHMARK(BM_unary_backward<UnaryOp::exp>)->Apply(Args);
 BENCHMARK(BM_unary<UnaryOp::tanh>)->Apply(Args);
 BENCHMARK(BM_unary_backward<UnaryOp::tanh>)->Apply(Args);
 BENCHMARK(BM_unary<UnaryOp::erf>)->Apply(Args);
+// The backward kernels that run scalar_math's derivative over xsimd batches (cpu_vector_math.cpp).
+BENCHMARK(BM_unary_backward<UnaryOp::erf>)->Apply(Args);
+BENCHMARK(BM_unary_backward<UnaryOp::sin>)->Apply(Args);
+BENCHMARK(BM_unary_backward<UnaryOp::rsqrt>)->Apply(Args);
+BENCHMARK(BM_unary_backward<UnaryOp::clamp>)->Apply(Args);
 BENCHMARK(BM_binary<BinaryOp::add, 0>)->Apply(Args);
 BENCHMARK(BM_binary<BinaryOp::mul, 0>)->Apply(Args);
 BENCHMARK(BM_binary<BinaryOp::add, 1>)->Apply(Args);

@@ -15,14 +15,14 @@
 #include <xtensor/xmath.hpp>
 #include <xtensor/xnoalias.hpp>
 #include <xtensor/xoperation.hpp>
+#include <xsimd/xsimd.hpp>
 
 #include "diffvi/backends/cpu/cpu_eltwise.h"
 #include "diffvi/backends/cpu/cpu_internal.h"
+#include "diffvi/tensor/scalar_math.h"
 
 namespace diffvi::cpu {
 namespace {
-
-constexpr float kTwoInvSqrtPi = 1.1283791670955126f;  // d/dx erf(x) = this * exp(-x^2)
 
 // A 1-D view of n elements at p, no copy and no ownership.
 template <class T>
@@ -100,44 +100,96 @@ bool simd_unary_f32(UnaryOp op, float* dst, const float* x, int64_t n, double a,
   }
 }
 
+namespace {
+
+// scalar_math.h's math policy over xsimd float batches, so the vectorised backward below computes
+// the one derivative formula of each op (scalar::unary_derivative_of), batch by batch.
+struct SimdMath {
+  using Value = xsimd::batch<float>;
+  using Scalar = float;
+  static Value exp(const Value& x) { return xsimd::exp(x); }
+  static Value sqrt(const Value& x) { return xsimd::sqrt(x); }
+  static Value pow(const Value& x, float a) { return xsimd::pow(x, Value(a)); }
+  static Value sin(const Value& x) { return xsimd::sin(x); }
+  static Value cos(const Value& x) { return xsimd::cos(x); }
+  static Value tanh(const Value& x) { return xsimd::tanh(x); }
+  static Value erf(const Value& x) { return xsimd::erf(x); }
+  static Value sigmoid(const Value& x) {  // scalar::stable_sigmoid, both branches then a select
+    const Value e = xsimd::exp(-xsimd::abs(x));
+    return xsimd::select(x >= 0.f, 1.f / (1.f + e), e / (1.f + e));
+  }
+  static Value constant(const Value&, float c) { return Value(c); }
+  static Value sign(const Value& x) {  // NaN stays NaN (x * 0), +-0 gives 0
+    return xsimd::select(x > 0.f, Value(1.f), xsimd::select(x < 0.f, Value(-1.f), x * 0.f));
+  }
+  static Value positive(const Value& x) { return xsimd::select(x > 0.f, Value(1.f), Value(0.f)); }
+  static Value inside(const Value& x, float lo, float hi) {
+    return xsimd::select((x >= lo) && (x <= hi), Value(1.f), Value(0.f));
+  }
+};
+
+// dx = dy * f'(x) over n dense floats for the constant op K: whole batches through SimdMath, the
+// tail through the scalar policy in float (the same formula, one element at a time).
+template <UnaryOp K>
+void backward_batches(float* dx, const float* x, const float* dy, int64_t n, float a, float b,
+                      int64_t threshold) {
+  using Batch = SimdMath::Value;
+  constexpr int64_t kWidth = static_cast<int64_t>(Batch::size);
+  parallel_for(
+      n,
+      [&](int64_t begin, int64_t end) {
+        int64_t i = begin;
+        for (; i + kWidth <= end; i += kWidth) {
+          const Batch xv = Batch::load_unaligned(x + i), g = Batch::load_unaligned(dy + i);
+          (g * scalar::unary_derivative_of<SimdMath>(K, xv, a, b)).store_unaligned(dx + i);
+        }
+        for (; i < end; ++i) dx[i] = dy[i] * scalar::unary_derivative<float>(K, x[i], a, b);
+      },
+      threshold);
+}
+
+}  // namespace
+
 bool simd_unary_backward_f32(UnaryOp op, float* dx, const float* x, const float* dy, int64_t n,
                              double a, double b) {
   const float fa = static_cast<float>(a), fb = static_cast<float>(b);
   const int64_t light = kParallelThreshold, heavy = kParallelThresholdHeavy;
-  auto run = [&](int64_t th, auto f) {
-    map2(dx, x, dy, n, th, f);
-    return true;
-  };
   switch (op) {
-    // identity, neg, square, abs, relu, log and the scalar affine ops have vectorised
-    // lambdas in the generic loop; the rest there go through the per-element switch.
+    // identity, neg, square, abs, relu, log and the scalar affine ops have vectorised loops in
+    // the generic path (GCC); the transcendental activations go to oneDNN first.
     case UnaryOp::rsub_scalar:
-      return run(light, [](const auto&, const auto& g) { return -g; });
+      backward_batches<UnaryOp::rsub_scalar>(dx, x, dy, n, fa, fb, light);
+      return true;
     case UnaryOp::sign:
-      return run(light, [](const auto&, const auto& g) { return g * 0.f; });
-    case UnaryOp::clamp:  // the gradient passes on the closed interval [a, b]
-      return run(light, [fa, fb](const auto& v, const auto& g) {
-        return g * xt::where(v >= fa && v <= fb, 1.f, 0.f);
-      });
+      backward_batches<UnaryOp::sign>(dx, x, dy, n, fa, fb, light);
+      return true;
+    case UnaryOp::clamp:
+      backward_batches<UnaryOp::clamp>(dx, x, dy, n, fa, fb, light);
+      return true;
     case UnaryOp::reciprocal:
-      return run(light, [](const auto& v, const auto& g) { return g * (-1.f / (v * v)); });
+      backward_batches<UnaryOp::reciprocal>(dx, x, dy, n, fa, fb, light);
+      return true;
     case UnaryOp::rdiv_scalar:
-      return run(light, [fa](const auto& v, const auto& g) { return g * (-fa / (v * v)); });
+      backward_batches<UnaryOp::rdiv_scalar>(dx, x, dy, n, fa, fb, light);
+      return true;
     case UnaryOp::rsqrt:
-      return run(light,
-                 [](const auto& v, const auto& g) { return g * (-0.5f / (v * xt::sqrt(v))); });
+      backward_batches<UnaryOp::rsqrt>(dx, x, dy, n, fa, fb, light);
+      return true;
     case UnaryOp::log1p:
-      return run(light, [](const auto& v, const auto& g) { return g * (1.f / (1.f + v)); });
+      backward_batches<UnaryOp::log1p>(dx, x, dy, n, fa, fb, light);
+      return true;
     case UnaryOp::expm1:
-      return run(heavy, [](const auto& v, const auto& g) { return g * xt::exp(v); });
+      backward_batches<UnaryOp::expm1>(dx, x, dy, n, fa, fb, heavy);
+      return true;
     case UnaryOp::erf:
-      return run(heavy, [](const auto& v, const auto& g) {
-        return g * (kTwoInvSqrtPi * xt::exp(-(v * v)));
-      });
+      backward_batches<UnaryOp::erf>(dx, x, dy, n, fa, fb, heavy);
+      return true;
     case UnaryOp::sin:
-      return run(heavy, [](const auto& v, const auto& g) { return g * xt::cos(v); });
+      backward_batches<UnaryOp::sin>(dx, x, dy, n, fa, fb, heavy);
+      return true;
     case UnaryOp::cos:
-      return run(heavy, [](const auto& v, const auto& g) { return -(g * xt::sin(v)); });
+      backward_batches<UnaryOp::cos>(dx, x, dy, n, fa, fb, heavy);
+      return true;
     default:
       return false;
   }
