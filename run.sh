@@ -20,6 +20,7 @@ done
 repros=(repro-dpm-solver repro-dmvi)
 
 diffvi_install_deps
+diffvi_fetch_data
 diffvi_configure_release
 diffvi_build build "${repros[@]}"
 mkdir -p "$out"

@@ -10,6 +10,7 @@ source scripts/setup.sh
 CTEST_JOBS="${DIFFVI_CTEST_JOBS:-2}"
 
 diffvi_install_deps
+diffvi_fetch_data
 
 # --- Release suite ------------------------------------------------------------------------------
 diffvi_configure_release -DDIFFVI_BUILD_TESTS=ON

