@@ -107,7 +107,11 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
                        ", incompatible with " + shape_str(first.shape()) + " along dim " +
                        std::to_string(dim));
     }
-    shape[dim] += t.size(dim);
+    if (__builtin_add_overflow(shape[dim], t.size(dim), &shape[dim])) {
+      throw ValueError("cat: the sizes along dim " + std::to_string(dim) +
+                       " overflow int64 at tensor " + std::to_string(i) + " (" +
+                       shape_str(t.shape()) + ")");
+    }
   }
   Tensor out = empty(shape, TensorOptions(first.dtype()).set_device(first.device()));
   int64_t at = 0;

@@ -1,6 +1,7 @@
 // Shapes, strides and the index arithmetic shared by every layer.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -11,8 +12,13 @@ namespace diffvi {
 using Shape = std::vector<int64_t>;
 using Strides = std::vector<int64_t>;
 
-int64_t numel(const Shape& shape);
+// The element count; ValueError naming the shape (and `op`, when given) when it overflows int64.
+int64_t numel(const Shape& shape, const char* op = nullptr);
+// Row-major strides; ValueError naming the shape when one overflows int64.
 Strides contiguous_strides(const Shape& shape);
+// Bytes of a contiguous buffer of `shape` (dims >= 0); ValueError naming `op` and the shape when
+// they exceed 2^63 - 1, so no request that large reaches an allocator.
+size_t storage_bytes(const Shape& shape, size_t itemsize, const char* op);
 std::string shape_str(const Shape& shape);  // "[2, 3]"
 
 // NumPy broadcasting of two shapes; ShapeError naming `op` and both shapes when incompatible.

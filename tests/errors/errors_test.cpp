@@ -4,30 +4,14 @@
 #include <string>
 
 #include "diffvi/backends/reference/reference_backend.h"
+#include "errors/expect_error.h"
 #include "test_util.h"
 
 using diffvi::DType;
 using diffvi::Tensor;
+using errtest::MessageOf;
 
 namespace {
-
-// Runs f, requires an exception of type E, and returns its message for content checks.
-template <class E, class F>
-std::string MessageOf(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "no exception thrown";
-  return "";
-}
-
-#define EXPECT_CONTAINS(msg, part) \
-  EXPECT_NE((msg).find(part), std::string::npos) << "'" << (part) << "' not in: " << (msg)
 
 // A backend like the reference one but without f64, as a small accelerator might be.
 class NoF64Backend : public diffvi::ReferenceBackend {
