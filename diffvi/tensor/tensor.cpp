@@ -72,7 +72,24 @@ Tensor Tensor::grad() const {
   return t.grad ? Tensor(t.grad) : Tensor();
 }
 
-void Tensor::set_grad(const Tensor& g) { checked().grad = g.impl_ptr(); }
+void Tensor::set_grad(const Tensor& g) {
+  // Checked here, where the mistake is made; otherwise it surfaces steps later in an optimizer.
+  if (g.defined()) {
+    if (g.shape() != shape()) {
+      throw ShapeError("set_grad: gradient " + describe(g) + " does not match the shape of " +
+                       describe(*this));
+    }
+    if (g.dtype() != dtype()) {
+      throw DTypeError("set_grad: gradient " + describe(g) + " does not match the dtype of " +
+                       describe(*this));
+    }
+    if (g.device() != device()) {
+      throw DeviceError("set_grad: gradient " + describe(g) + " is not on the device of " +
+                        describe(*this));
+    }
+  }
+  checked().grad = g.impl_ptr();
+}
 
 double Tensor::item() const {
   if (numel() != 1) {
