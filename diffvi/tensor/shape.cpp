@@ -89,6 +89,8 @@ std::vector<int64_t> normalize_dims(const std::vector<int64_t>& dims, int64_t nd
     return out;
   }
   for (int64_t d : dims) out.push_back(normalize_dim(d, ndim, op));
+  // A scalar accepts dim 0 / -1 but has no dims to index: reducing over them reduces nothing.
+  if (ndim == 0) return {};
   std::sort(out.begin(), out.end());
   if (std::adjacent_find(out.begin(), out.end()) != out.end()) {
     throw IndexError(std::string(op) + ": dim listed twice");

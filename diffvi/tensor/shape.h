@@ -27,7 +27,8 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 // Maps a possibly negative dim into [0, ndim); IndexError naming `op` when out of range.
 int64_t normalize_dim(int64_t dim, int64_t ndim, const char* op);
 
-// Sorted, unique, normalised dims; an empty list means every dim.
+// Sorted, unique, normalised dims; an empty list means every dim. Empty for a scalar, whose
+// dim 0 / -1 are accepted but name nothing to index.
 std::vector<int64_t> normalize_dims(const std::vector<int64_t>& dims, int64_t ndim, const char* op);
 
 }  // namespace diffvi

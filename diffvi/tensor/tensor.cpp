@@ -15,7 +15,14 @@ TensorImpl& Tensor::checked() const {
   return *impl_;
 }
 
-int64_t Tensor::size(int64_t d) const { return shape()[normalize_dim(d, dim(), "size")]; }
+int64_t Tensor::size(int64_t d) const {
+  // normalize_dim lets dim 0 / -1 name a scalar (for reductions); a scalar still has no size.
+  if (dim() == 0) {
+    throw IndexError("size: dim " + std::to_string(d) + " of " + describe(*this) +
+                     ", a scalar, which has no dims");
+  }
+  return shape()[normalize_dim(d, dim(), "size")];
+}
 
 bool Tensor::is_contiguous() const {
   const TensorImpl& t = checked();
