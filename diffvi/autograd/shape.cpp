@@ -48,8 +48,14 @@ Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
                      std::to_string(end_dim));
   }
   Shape shape(x.shape().begin(), x.shape().begin() + start_dim);
+  // Checked: with a zero dim elsewhere, x's huge dims may multiply past int64 ([0, 2^32, 2^32]).
   int64_t n = 1;
-  for (int64_t d = start_dim; d <= end_dim; ++d) n *= x.size(d);
+  for (int64_t d = start_dim; d <= end_dim; ++d) {
+    if (__builtin_mul_overflow(n, x.size(d), &n)) {
+      throw ValueError("flatten: dims " + std::to_string(start_dim) + ".." +
+                       std::to_string(end_dim) + " of " + describe(x) + " overflow int64");
+    }
+  }
   shape.push_back(n);
   shape.insert(shape.end(), x.shape().begin() + end_dim + 1, x.shape().end());
   return reshape(x, shape);

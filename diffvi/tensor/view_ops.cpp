@@ -166,7 +166,9 @@ Tensor unsqueeze(const Tensor& x, int64_t dim) {
   dim = normalize_dim(dim, n + 1, "unsqueeze");
   Shape shape = x.shape();
   Strides strides = x.strides();
-  const int64_t stride = dim < n ? shape[dim] * strides[dim] : 1;
+  // As in slice: this product can overflow only for an empty x, whose strides are never used.
+  int64_t stride = 1;
+  if (dim < n && __builtin_mul_overflow(shape[dim], strides[dim], &stride)) stride = 1;
   shape.insert(shape.begin() + dim, 1);
   strides.insert(strides.begin() + dim, stride);
   return make_view(x, shape, strides, x.offset());
@@ -212,7 +214,13 @@ Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t s
   Strides strides = x.strides();
   // Written so that no step, however large, overflows: ceil((end - start) / step).
   shape[dim] = end == start ? 0 : 1 + (end - start - 1) / step;
-  const int64_t offset = x.offset() + start * strides[dim];
+  // start · stride stays inside the storage unless x is empty (a zero dim next to huge ones),
+  // where the offset is never used: keep x's rather than overflow.
+  int64_t offset = x.offset(), moved = 0;
+  if (!__builtin_mul_overflow(start, strides[dim], &moved) &&
+      !__builtin_add_overflow(offset, moved, &moved)) {
+    offset = moved;
+  }
   // step · stride can overflow only when the slice holds at most one element (otherwise it stays
   // inside the storage); that element's stride is never used, so keep the old one.
   int64_t stepped = 0;

@@ -92,6 +92,14 @@ TEST(SizeOverflow, HugeStepsAndLengthsInSlicing) {
   EXPECT_THROW(diffvi::narrow(x, 0, 2, INT64_MAX), diffvi::IndexError);
   EXPECT_THROW(diffvi::split(x, {INT64_MAX, INT64_MAX, 4}, 0), diffvi::ShapeError);
   EXPECT_EQ(diffvi::chunk(x, INT64_MAX, 0).size(), 10u);
+  // An empty tensor's strides can be huge ([8, 2^61, 0] has stride 2^61): slicing far into it or
+  // unsqueezing it used to overflow the offset / stride (UBSan).
+  const Tensor e = diffvi::zeros({8, k2_61, 0});
+  EXPECT_EQ(diffvi::slice(e, 0, 6, 8).shape(), (diffvi::Shape{2, k2_61, 0}));
+  EXPECT_EQ(diffvi::unsqueeze(diffvi::slice(e, 1, 0, 4, 1), 0).dim(), 4);
+  // flatten multiplies the dims it merges: 2^64 for [0, 2^32, 2^32].
+  const Tensor f = diffvi::expand(diffvi::zeros({0, 1, 1}), {0, k2_32, k2_32});
+  EXPECT_CONTAINS(MessageOf<diffvi::ValueError>([&] { diffvi::flatten(f, 1, 2); }), "flatten");
 }
 
 TEST(SizeOverflow, ArangeCountBeyondInt64) {
