@@ -48,8 +48,14 @@ Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
                      std::to_string(end_dim));
   }
   Shape shape(x.shape().begin(), x.shape().begin() + start_dim);
+  // Checked: with a zero dim elsewhere, x's huge dims may multiply past int64 ([0, 2^32, 2^32]).
   int64_t n = 1;
-  for (int64_t d = start_dim; d <= end_dim; ++d) n *= x.size(d);
+  for (int64_t d = start_dim; d <= end_dim; ++d) {
+    if (__builtin_mul_overflow(n, x.size(d), &n)) {
+      throw ValueError("flatten: dims " + std::to_string(start_dim) + ".." +
+                       std::to_string(end_dim) + " of " + describe(x) + " overflow int64");
+    }
+  }
   shape.push_back(n);
   shape.insert(shape.end(), x.shape().begin() + end_dim + 1, x.shape().end());
   return reshape(x, shape);
@@ -113,9 +119,11 @@ Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t s
 Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
   dim = normalize_dim(dim, x.dim(), "narrow");
   if (start < 0) start += x.size(dim);
-  if (start < 0 || length < 0 || start + length > x.size(dim)) {
-    throw IndexError("narrow: [" + std::to_string(start) + ", " + std::to_string(start + length) +
-                     ") out of range for dim " + std::to_string(dim) + " of " + describe(x));
+  // Compared as length > size - start: start + length could overflow for a huge length.
+  if (start < 0 || length < 0 || start > x.size(dim) || length > x.size(dim) - start) {
+    throw IndexError("narrow: start " + std::to_string(start) + ", length " +
+                     std::to_string(length) + " out of range for dim " + std::to_string(dim) +
+                     " of " + describe(x));
   }
   return slice(x, dim, start, start + length);
 }
@@ -161,7 +169,10 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, in
   int64_t total = 0;
   for (int64_t s : sizes) {
     if (s < 0) throw ValueError("split: negative size " + std::to_string(s));
-    total += s;
+    if (__builtin_add_overflow(total, s, &total)) {
+      throw ShapeError("split: sizes overflow int64, but dim " + std::to_string(dim) + " of " +
+                       describe(x) + " has " + std::to_string(x.size(dim)));
+    }
   }
   if (total != x.size(dim)) {
     throw ShapeError("split: sizes sum to " + std::to_string(total) + " but dim " +
@@ -192,7 +203,8 @@ std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int64_t dim) {
   if (chunks <= 0) throw ValueError("chunk: chunks must be positive");
   dim = normalize_dim(dim, x.dim(), "chunk");
   const int64_t size = x.size(dim);
-  return split(x, std::max<int64_t>(1, (size + chunks - 1) / chunks), dim);
+  // ceil(size / chunks) written so that a huge `chunks` cannot overflow.
+  return split(x, size == 0 ? 1 : 1 + (size - 1) / chunks, dim);
 }
 
 Tensor contiguous(const Tensor& x) {

@@ -1,5 +1,8 @@
 #include "diffvi/nn/optimizer.h"
 
+#include <unordered_map>
+#include <utility>
+
 #include "diffvi/tensor/ops.h"
 
 namespace diffvi::nn {
@@ -19,12 +22,24 @@ Optimizer::Optimizer(std::string name, std::vector<ParamGroup> groups, double de
                      double default_weight_decay, std::vector<std::string> slot_names)
     : name_(std::move(name)), slot_names_(std::move(slot_names)) {
   size_t total = 0;
-  for (ParamGroup& g : groups) {
-    for (const Tensor& p : g.params) {
+  // A parameter listed twice (in one group or two) would be stepped twice per step() and hold
+  // two state slots; where it was seen first, as (group, index), names both places.
+  std::unordered_map<const TensorImpl*, std::pair<size_t, size_t>> seen;
+  for (size_t gi = 0; gi < groups.size(); ++gi) {
+    ParamGroup& g = groups[gi];
+    for (size_t pi = 0; pi < g.params.size(); ++pi) {
+      const Tensor& p = g.params[pi];
       if (!p.defined() || !is_floating(p.dtype()) || !p.is_leaf()) {
         throw ValueError(name_ + ": parameters must be defined floating leaf tensors");
       }
       if (!p.is_contiguous()) throw ValueError(name_ + ": parameters must be contiguous");
+      const auto [it, fresh] = seen.try_emplace(p.impl(), gi, pi);
+      if (!fresh) {
+        throw ValueError(name_ + ": parameter " + std::to_string(pi) + " of group " +
+                         std::to_string(gi) + " (" + describe(p) + ") is already parameter " +
+                         std::to_string(it->second.second) + " of group " +
+                         std::to_string(it->second.first) + "; list each parameter once");
+      }
     }
     const double lr = g.lr.value_or(default_lr);
     if (!(lr >= 0)) throw ValueError(name_ + ": lr must be >= 0, got " + std::to_string(lr));

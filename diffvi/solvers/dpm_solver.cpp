@@ -30,6 +30,9 @@ DpmSolver::DpmSolver(Model model, std::shared_ptr<const diffusion::NoiseSchedule
     throw ValueError("DpmSolver: eta > 0 is stochastic DDIM: singlestep, order 1, and a generator");
   }
   if (o.t_end && !(*o.t_end > 0)) throw ValueError("DpmSolver: t_end must be > 0");
+  // Here rather than in sample(): the options are what is wrong, and they are fixed from now on.
+  const auto& ns = wrapper_.schedule();
+  check_time_range(ns, o.t_start.value_or(ns.t_max()), o.t_end.value_or(ns.t_eps()), "DpmSolver");
   wrapper_.set_thresholding(o.thresholding);
 }
 
@@ -38,7 +41,6 @@ Tensor DpmSolver::sample(const Tensor& x_T) {
   const auto& ns = wrapper_.schedule();
   const double t_start = options_.t_start.value_or(ns.t_max());
   const double t_end = options_.t_end.value_or(ns.t_eps());
-  if (!(t_start > t_end)) throw ValueError("DpmSolver::sample: need t_start > t_end");
   Tensor x;
   switch (options_.method) {
     case Method::singlestep:

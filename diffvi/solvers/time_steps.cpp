@@ -1,19 +1,29 @@
 #include "diffvi/solvers/time_steps.h"
 
 #include <cmath>
+#include <sstream>
 #include <string>
 
 #include "diffvi/tensor/errors.h"
 
 namespace diffvi::solvers {
 
+void check_time_range(const diffusion::NoiseSchedule& schedule, double t_start, double t_end,
+                      const char* op) {
+  // Written as !(...) so that NaN fails too; t_start <= t_max() rules out +inf.
+  if (!(t_end > 0 && t_start > t_end && t_start <= schedule.t_max())) {
+    std::ostringstream msg;
+    msg << op << ": t_start = " << t_start << " and t_end = " << t_end
+        << " must satisfy 0 < t_end < t_start <= t_max(); the schedule's range is (0, "
+        << schedule.t_max() << "]";
+    throw ValueError(msg.str());
+  }
+}
+
 std::vector<double> time_steps(const diffusion::NoiseSchedule& schedule, StepSpacing spacing,
                                double t_start, double t_end, int n) {
   if (n < 1) throw ValueError("time_steps: need at least one step, got " + std::to_string(n));
-  if (!(t_start > t_end && t_end > 0)) {
-    throw ValueError("time_steps: need t_start > t_end > 0, got t_start = " +
-                     std::to_string(t_start) + ", t_end = " + std::to_string(t_end));
-  }
+  check_time_range(schedule, t_start, t_end, "time_steps");
   std::vector<double> t(static_cast<size_t>(n) + 1);
   const double l0 = schedule.lambda(t_start), l1 = schedule.lambda(t_end);
   const double q0 = std::sqrt(t_start), q1 = std::sqrt(t_end);

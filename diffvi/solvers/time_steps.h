@@ -11,8 +11,14 @@ namespace diffvi::solvers {
 
 enum class StepSpacing { logsnr, time_uniform, time_quadratic };
 
+// ValueError naming `op`, both times and the schedule's range unless
+// 0 < t_end < t_start <= schedule.t_max(): beyond t_max() the schedule's λ is clipped or
+// infinite, and a solver started there returns garbage without an error.
+void check_time_range(const diffusion::NoiseSchedule& schedule, double t_start, double t_end,
+                      const char* op);
+
 // n + 1 decreasing times from t_start to t_end (exactly those at the ends). ValueError unless
-// n >= 1 and t_start > t_end > 0.
+// n >= 1 and check_time_range holds.
 std::vector<double> time_steps(const diffusion::NoiseSchedule& schedule, StepSpacing spacing,
                                double t_start, double t_end, int n);
 

@@ -36,8 +36,15 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
     throw ShapeError("index_select: index must be 1-D, got " + describe(index));
   }
   check_index(index, x.dim() ? x.size(dim) : 1, "index_select");
+  // A scalar is indexed as the one element of a [1] tensor (the kernels need a dim to walk).
+  if (x.dim() == 0) {
+    if (index.size(0) != 1) {
+      throw IndexError("index_select: a scalar takes exactly one index, got " + describe(index));
+    }
+    return view(index_select(view(x, {1}), 0, index), {});
+  }
   Shape shape = x.shape();
-  if (x.dim() > 0) shape[dim] = index.size(0);
+  shape[dim] = index.size(0);
   Tensor out = empty(shape, TensorOptions(x.dtype()).set_device(x.device()));
   if (out.numel() > 0) {
     backend_of(x).index_select(out.buf(), x.buf(), dim, contiguous(index).buf());
@@ -58,6 +65,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
     }
   }
   check_index(index, x.dim() ? x.size(dim) : 1, "gather");
+  if (x.dim() == 0) return view(gather(view(x, {1}), 0, view(index, {1})), {});  // as above
   Tensor out = empty(index.shape(), TensorOptions(x.dtype()).set_device(x.device()));
   if (out.numel() > 0) backend_of(x).gather(out.buf(), x.buf(), dim, index.buf());
   return out;
@@ -81,6 +89,9 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
     }
   }
   check_index(index, x.dim() ? x.size(dim) : 1, "scatter_add");
+  if (x.dim() == 0) {  // as a [1] tensor, like index_select
+    return view(scatter_add(view(x, {1}), 0, view(index, {1}), view(src, {1})), {});
+  }
   Tensor out = clone(x);
   if (src.numel() > 0) backend_of(x).scatter_add(out.buf(), dim, index.buf(), src.buf());
   return out;
@@ -107,7 +118,11 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
                        ", incompatible with " + shape_str(first.shape()) + " along dim " +
                        std::to_string(dim));
     }
-    shape[dim] += t.size(dim);
+    if (__builtin_add_overflow(shape[dim], t.size(dim), &shape[dim])) {
+      throw ValueError("cat: the sizes along dim " + std::to_string(dim) +
+                       " overflow int64 at tensor " + std::to_string(i) + " (" +
+                       shape_str(t.shape()) + ")");
+    }
   }
   Tensor out = empty(shape, TensorOptions(first.dtype()).set_device(first.device()));
   int64_t at = 0;

@@ -7,9 +7,18 @@
 
 namespace diffvi {
 
-int64_t numel(const Shape& shape) {
+// Every element count, stride and buffer size in the library comes from these functions, so the
+// overflow checks live here once: a wrapped product would size a buffer too small for its shape.
+int64_t numel(const Shape& shape, const char* op) {
+  // A zero dim empties the tensor whatever the other dims are ([0, 2^62, 2^62] is valid).
+  if (std::find(shape.begin(), shape.end(), 0) != shape.end()) return 0;
   int64_t n = 1;
-  for (int64_t s : shape) n *= s;
+  for (int64_t s : shape) {
+    if (__builtin_mul_overflow(n, s, &n)) {
+      throw ValueError((op ? std::string(op) + ": " : std::string()) + "shape " +
+                       shape_str(shape) + " is too large: its element count overflows int64");
+    }
+  }
   return n;
 }
 
@@ -18,9 +27,23 @@ Strides contiguous_strides(const Shape& shape) {
   int64_t stride = 1;
   for (size_t i = shape.size(); i-- > 0;) {
     strides[i] = stride;
-    stride *= std::max<int64_t>(shape[i], 1);
+    if (i > 0 && __builtin_mul_overflow(stride, std::max<int64_t>(shape[i], 1), &stride)) {
+      throw ValueError("shape " + shape_str(shape) + " is too large: its strides overflow int64");
+    }
   }
   return strides;
+}
+
+size_t storage_bytes(const Shape& shape, size_t itemsize, const char* op) {
+  // Byte offsets are computed in ptrdiff_t, and the allocators round sizes up: stay below 2^63.
+  const int64_t n = numel(shape, op);
+  int64_t bytes = 0;
+  if (n < 0 || __builtin_mul_overflow(n, static_cast<int64_t>(itemsize), &bytes)) {
+    throw ValueError(std::string(op) + ": shape " + shape_str(shape) + " of " +
+                     std::to_string(itemsize) + "-byte elements is too large (more than 2^63 - 1 "
+                     "bytes)");
+  }
+  return static_cast<size_t>(bytes);
 }
 
 std::string shape_str(const Shape& shape) {
@@ -66,6 +89,8 @@ std::vector<int64_t> normalize_dims(const std::vector<int64_t>& dims, int64_t nd
     return out;
   }
   for (int64_t d : dims) out.push_back(normalize_dim(d, ndim, op));
+  // A scalar accepts dim 0 / -1 but has no dims to index: reducing over them reduces nothing.
+  if (ndim == 0) return {};
   std::sort(out.begin(), out.end());
   if (std::adjacent_find(out.begin(), out.end()) != out.end()) {
     throw IndexError(std::string(op) + ": dim listed twice");

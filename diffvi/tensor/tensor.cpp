@@ -15,7 +15,14 @@ TensorImpl& Tensor::checked() const {
   return *impl_;
 }
 
-int64_t Tensor::size(int64_t d) const { return shape()[normalize_dim(d, dim(), "size")]; }
+int64_t Tensor::size(int64_t d) const {
+  // normalize_dim lets dim 0 / -1 name a scalar (for reductions); a scalar still has no size.
+  if (dim() == 0) {
+    throw IndexError("size: dim " + std::to_string(d) + " of " + describe(*this) +
+                     ", a scalar, which has no dims");
+  }
+  return shape()[normalize_dim(d, dim(), "size")];
+}
 
 bool Tensor::is_contiguous() const {
   const TensorImpl& t = checked();
@@ -72,7 +79,24 @@ Tensor Tensor::grad() const {
   return t.grad ? Tensor(t.grad) : Tensor();
 }
 
-void Tensor::set_grad(const Tensor& g) { checked().grad = g.impl_ptr(); }
+void Tensor::set_grad(const Tensor& g) {
+  // Checked here, where the mistake is made; otherwise it surfaces steps later in an optimizer.
+  if (g.defined()) {
+    if (g.shape() != shape()) {
+      throw ShapeError("set_grad: gradient " + describe(g) + " does not match the shape of " +
+                       describe(*this));
+    }
+    if (g.dtype() != dtype()) {
+      throw DTypeError("set_grad: gradient " + describe(g) + " does not match the dtype of " +
+                       describe(*this));
+    }
+    if (g.device() != device()) {
+      throw DeviceError("set_grad: gradient " + describe(g) + " is not on the device of " +
+                        describe(*this));
+    }
+  }
+  checked().grad = g.impl_ptr();
+}
 
 double Tensor::item() const {
   if (numel() != 1) {
@@ -161,11 +185,13 @@ Tensor empty(const Shape& shape, TensorOptions options) {
     throw DTypeError(std::string("backend '") + backend.name() + "' does not support dtype " +
                      dtype_name(options.dtype));
   }
+  // Sizes first: a request too large to describe fails here, before anything is allocated.
+  const size_t bytes = storage_bytes(shape, dtype_size(options.dtype), "empty");
+  Strides strides = contiguous_strides(shape);
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(numel(shape) * dtype_size(options.dtype),
-                                            options.device, backend.allocator());
+  impl->storage = std::make_shared<Storage>(bytes, options.device, backend.allocator());
   impl->shape = shape;
-  impl->strides = contiguous_strides(shape);
+  impl->strides = std::move(strides);
   impl->dtype = options.dtype;
   impl->device = options.device;
   Tensor t(std::move(impl));
@@ -188,7 +214,16 @@ Tensor arange(double start, double end, double step, TensorOptions options) {
   if (step == 0 || !std::isfinite(start) || !std::isfinite(end) || !std::isfinite(step)) {
     throw ValueError("arange: need finite start/end and a non-zero step");
   }
-  const int64_t n = std::max<int64_t>(0, static_cast<int64_t>(std::ceil((end - start) / step)));
+  // The count is checked in double before the cast: casting a value beyond int64 is undefined
+  // (arange(0, 1e19) came back as an empty tensor), and end - start may overflow to infinity.
+  const double count = std::ceil((end - start) / step);
+  if (!(count < 0x1p63)) {
+    std::ostringstream msg;
+    msg << "arange: [" << start << ", " << end << ") with step " << step << " has " << count
+        << " elements, more than int64 holds";
+    throw ValueError(msg.str());
+  }
+  const int64_t n = std::max<int64_t>(0, static_cast<int64_t>(count));
   Tensor t = empty({n}, options.set_requires_grad(false));
   backend_for(t.device().type).arange(t.buf(), start, step);
   return t;

@@ -79,6 +79,8 @@ class Tensor {
   Tensor& set_requires_grad(bool value);
   bool is_leaf() const { return checked().grad_fn == nullptr; }
   Tensor grad() const;  // undefined if none accumulated
+  // Sets (or, with an undefined g, clears) .grad; Shape/DType/DeviceError naming both tensors
+  // unless g matches this tensor's shape, dtype and device.
   void set_grad(const Tensor& g);
   const std::shared_ptr<GradNode>& grad_fn() const { return checked().grad_fn; }
   // Keep .grad for this non-leaf during backward.

@@ -23,6 +23,7 @@ Tensor make_view(const Tensor& x, Shape shape, Strides strides, int64_t offset) 
 
 Shape infer_shape(const Tensor& x, Shape shape, const char* op) {
   int64_t known = 1, infer_at = -1;
+  bool has_zero = false, overflow = false;
   for (size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1) {
       if (infer_at >= 0) throw ShapeError(std::string(op) + ": only one dim can be -1, got " + shape_str(shape));
@@ -30,8 +31,16 @@ Shape infer_shape(const Tensor& x, Shape shape, const char* op) {
     } else if (shape[i] < 0) {
       throw ShapeError(std::string(op) + ": invalid dim in shape " + shape_str(shape));
     } else {
-      known *= shape[i];
+      has_zero = has_zero || shape[i] == 0;
+      overflow = __builtin_mul_overflow(known, shape[i], &known) || overflow;
     }
+  }
+  // Checked as numel() is: a wrapped product could match x's element count by accident.
+  if (has_zero) {
+    known = 0;
+  } else if (overflow) {
+    throw ValueError(std::string(op) + ": shape " + shape_str(shape) +
+                     " is too large: its element count overflows int64");
   }
   const int64_t n = x.numel();
   if (infer_at >= 0) {
@@ -157,7 +166,9 @@ Tensor unsqueeze(const Tensor& x, int64_t dim) {
   dim = normalize_dim(dim, n + 1, "unsqueeze");
   Shape shape = x.shape();
   Strides strides = x.strides();
-  const int64_t stride = dim < n ? shape[dim] * strides[dim] : 1;
+  // As in slice: this product can overflow only for an empty x, whose strides are never used.
+  int64_t stride = 1;
+  if (dim < n && __builtin_mul_overflow(shape[dim], strides[dim], &stride)) stride = 1;
   shape.insert(shape.begin() + dim, 1);
   strides.insert(strides.begin() + dim, stride);
   return make_view(x, shape, strides, x.offset());
@@ -185,6 +196,7 @@ Tensor expand(const Tensor& x, const Shape& shape) {
                        " (dim " + std::to_string(i) + ")");
     }
   }
+  numel(out, "expand");  // a view whose element count overflows could not be indexed
   return make_view(x, out, strides, x.offset());
 }
 
@@ -200,9 +212,19 @@ Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t s
   end = std::max(clampi(end), start);
   Shape shape = x.shape();
   Strides strides = x.strides();
-  shape[dim] = (end - start + step - 1) / step;
-  const int64_t offset = x.offset() + start * strides[dim];
-  strides[dim] *= step;
+  // Written so that no step, however large, overflows: ceil((end - start) / step).
+  shape[dim] = end == start ? 0 : 1 + (end - start - 1) / step;
+  // start · stride stays inside the storage unless x is empty (a zero dim next to huge ones),
+  // where the offset is never used: keep x's rather than overflow.
+  int64_t offset = x.offset(), moved = 0;
+  if (!__builtin_mul_overflow(start, strides[dim], &moved) &&
+      !__builtin_add_overflow(offset, moved, &moved)) {
+    offset = moved;
+  }
+  // step · stride can overflow only when the slice holds at most one element (otherwise it stays
+  // inside the storage); that element's stride is never used, so keep the old one.
+  int64_t stepped = 0;
+  if (!__builtin_mul_overflow(strides[dim], step, &stepped)) strides[dim] = stepped;
   return make_view(x, shape, strides, offset);
 }
 

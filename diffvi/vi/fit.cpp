@@ -122,6 +122,11 @@ Posterior fit(const Model& model, const FitOptions& o) {
   post.model_ = &model;
   const int64_t d = model.dim();
   if (d == 0) throw ValueError("fit: the model has no latent sites");
+  // 0 is the documented "full data"; a negative size was silently taken as 0 too.
+  if (o.batch_size < 0) {
+    throw ValueError("fit: batch_size must be >= 0 (0 = full data), got " +
+                     std::to_string(o.batch_size));
+  }
 
   if (o.method == "nuts") {
     NutsOptions no = o.nuts;

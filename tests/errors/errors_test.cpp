@@ -4,30 +4,14 @@
 #include <string>
 
 #include "diffvi/backends/reference/reference_backend.h"
+#include "errors/expect_error.h"
 #include "test_util.h"
 
 using diffvi::DType;
 using diffvi::Tensor;
+using errtest::MessageOf;
 
 namespace {
-
-// Runs f, requires an exception of type E, and returns its message for content checks.
-template <class E, class F>
-std::string MessageOf(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "no exception thrown";
-  return "";
-}
-
-#define EXPECT_CONTAINS(msg, part) \
-  EXPECT_NE((msg).find(part), std::string::npos) << "'" << (part) << "' not in: " << (msg)
 
 // A backend like the reference one but without f64, as a small accelerator might be.
 class NoF64Backend : public diffvi::ReferenceBackend {
@@ -204,6 +188,28 @@ TEST(Errors, OtherShapeChecksNameTheirShapes) {
   });
   EXPECT_CONTAINS(sc, "scatter_add");
   EXPECT_CONTAINS(sc, "[1, 2]");
+}
+
+TEST(Errors, SetGradOfTheWrongShapeOrDtypeNamesBothTensors) {
+  // A wrong gradient used to be stored and only surface steps later, inside an optimizer.
+  Tensor p = diffvi::zeros({2, 3});
+  p.set_requires_grad(true);
+  const std::string shape =
+      MessageOf<diffvi::ShapeError>([&] { p.set_grad(diffvi::zeros({3, 2})); });
+  EXPECT_CONTAINS(shape, "set_grad");
+  EXPECT_CONTAINS(shape, "[3, 2] f32 cpu");
+  EXPECT_CONTAINS(shape, "[2, 3] f32 cpu");
+  const std::string dtype =
+      MessageOf<diffvi::DTypeError>([&] { p.set_grad(diffvi::zeros({2, 3}, DType::f64)); });
+  EXPECT_CONTAINS(dtype, "set_grad");
+  EXPECT_CONTAINS(dtype, "[2, 3] f64 cpu");
+  EXPECT_CONTAINS(dtype, "[2, 3] f32 cpu");
+  EXPECT_FALSE(p.grad().defined());  // a rejected gradient is not stored
+  const Tensor g = diffvi::ones({2, 3});
+  p.set_grad(g);
+  EXPECT_TRUE(p.grad().is_same(g));
+  p.set_grad(Tensor());  // clearing stays allowed
+  EXPECT_FALSE(p.grad().defined());
 }
 
 TEST(Errors, ErrorContextPrefixesMessages) {

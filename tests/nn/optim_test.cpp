@@ -199,6 +199,34 @@ struct Trainer {
   }
 };
 
+TEST(Optimizer, AParameterListedTwiceIsRejectedAtConstruction) {
+  // It used to be stepped twice per step(), with two sets of state.
+  Tensor p = Param({3}, 1), q = Param({2, 2}, 2);
+  try {
+    nn::AdamW opt({p, q, p});
+    ADD_FAILURE() << "no ValueError";
+  } catch (const diffvi::ValueError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("AdamW"), std::string::npos) << what;
+    EXPECT_NE(what.find("parameter 2 of group 0"), std::string::npos) << what;
+    EXPECT_NE(what.find("already parameter 0 of group 0"), std::string::npos) << what;
+  }
+  // Across groups too, and for every optimizer.
+  std::vector<nn::ParamGroup> groups(2);
+  groups[0].params = {p};
+  groups[1].params = {q, p};
+  try {
+    nn::SGD opt(groups, nn::SGDOptions(0.1));
+    ADD_FAILURE() << "no ValueError";
+  } catch (const diffvi::ValueError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("parameter 1 of group 1"), std::string::npos) << what;
+    EXPECT_NE(what.find("already parameter 0 of group 0"), std::string::npos) << what;
+  }
+  EXPECT_THROW(nn::Adam({q, q}, nn::AdamOptions(0.1)), diffvi::ValueError);
+  EXPECT_NO_THROW(nn::Adam({p, q}, nn::AdamOptions(0.1)));
+}
+
 TEST(Optimizer, StateDictResumesBitExactly) {
   Trainer straight;
   straight.run(6);

@@ -191,4 +191,33 @@ TEST(Solvers, OptionValidation) {
                diffvi::ValueError);
 }
 
+TEST(Solvers, StartTimeOutsideTheScheduleIsRejected) {
+  // From t_start = 2 on VP-linear (t_max() = 1) the samples used to come back at 1e16–1e54.
+  const Problem p = GaussianProblem(2, 2);
+  const auto make = [&](DpmSolverOptions o) {
+    return DpmSolver(p.model(), p.schedule, ModelType::noise, o);
+  };
+  try {
+    make(solver_preset("ddim", 10).set_t_start(2.0));
+    ADD_FAILURE() << "no ValueError";
+  } catch (const diffvi::ValueError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("t_start = 2"), std::string::npos) << what;
+    EXPECT_NE(what.find("range is (0, 1]"), std::string::npos) << what;
+  }
+  const double nan = std::nan("");
+  for (const std::string name : {"ddim", "dpmsolver-3", "dpmsolver++2m", "dpmsolver-23"}) {
+    SCOPED_TRACE(name);
+    EXPECT_THROW(make(solver_preset(name, 10).set_t_start(1.5)), diffvi::ValueError);
+    EXPECT_THROW(make(solver_preset(name, 10).set_t_start(nan)), diffvi::ValueError);
+    EXPECT_THROW(make(solver_preset(name, 10).set_t_start(INFINITY)), diffvi::ValueError);
+    EXPECT_THROW(make(solver_preset(name, 10).set_t_start(0.5).set_t_end(0.5)), diffvi::ValueError);
+    EXPECT_THROW(make(solver_preset(name, 10).set_t_end(nan)), diffvi::ValueError);
+    EXPECT_NO_THROW(make(solver_preset(name, 10).set_t_start(1.0).set_t_end(1e-4)));
+  }
+  // time_steps, which DMVI plans with directly, checks the same range.
+  EXPECT_THROW(diffvi::solvers::time_steps(*p.schedule, StepSpacing::logsnr, 1.5, 1e-3, 4),
+               diffvi::ValueError);
+}
+
 }  // namespace

@@ -134,6 +134,21 @@ TEST(Advi, MeanFieldRecoversMeanAndMeanFieldVariances) {
   }
 }
 
+TEST(Fit, NegativeBatchSizeIsRejected) {
+  // 0 means full data; a negative size used to be taken as 0 without a word.
+  vi::Model m([](vi::Trace& t) { t.sample("a", vi::Normal(0, 1)); });
+  for (const std::string method : {"advi", "nuts"}) {
+    try {
+      vi::fit(m, vi::FitOptions().set_method(method).set_steps(1).set_batch_size(-5));
+      ADD_FAILURE() << method << ": no ValueError";
+    } catch (const diffvi::ValueError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("batch_size"), std::string::npos) << what;
+      EXPECT_NE(what.find("-5"), std::string::npos) << what;
+    }
+  }
+}
+
 TEST(Fit, UnknownMethodNamesTheAvailableOnes) {
   vi::Model m([](vi::Trace& t) { t.sample("a", vi::Normal(0, 1)); });
   vi::FitOptions opt;
