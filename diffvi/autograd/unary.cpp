@@ -2,8 +2,8 @@
 // (dx = dy * f'(x)). Under create_graph the same derivative formula (scalar::unary_derivative_of)
 // is evaluated with differentiable ops instead (TensorMath), so higher derivatives exist and agree
 // with the kernels by construction.
-#include <cmath>
 #include <limits>
+#include <string>
 
 #include "diffvi/autograd/ops.h"
 #include "diffvi/autograd/tensor_math.h"

@@ -10,14 +10,17 @@ namespace diffvi {
 // Every element count, stride and buffer size in the library comes from these functions, so the
 // overflow checks live here once: a wrapped product would size a buffer too small for its shape.
 int64_t numel(const Shape& shape, const char* op) {
-  // A zero dim empties the tensor whatever the other dims are ([0, 2^62, 2^62] is valid).
-  if (std::find(shape.begin(), shape.end(), 0) != shape.end()) return 0;
+  // One pass: a zero dim empties the tensor whatever the other dims are ([2^62, 2^62, 0] is
+  // valid), so an overflow is an error only once no zero follows it.
   int64_t n = 1;
+  bool overflow = false;
   for (int64_t s : shape) {
-    if (__builtin_mul_overflow(n, s, &n)) {
-      throw ValueError((op ? std::string(op) + ": " : std::string()) + "shape " +
-                       shape_str(shape) + " is too large: its element count overflows int64");
-    }
+    if (s == 0) return 0;
+    overflow = __builtin_mul_overflow(n, s, &n) || overflow;
+  }
+  if (overflow) {
+    throw ValueError((op ? std::string(op) + ": " : std::string()) + "shape " + shape_str(shape) +
+                     " is too large: its element count overflows int64");
   }
   return n;
 }

@@ -2,9 +2,9 @@
 // where, on any strides via the coalescing loop of cpu_loop.h. f32 values are computed in double
 // with the one definition of each formula (scalar_math.h), as the reference does: on x86-64
 // without FMA contraction that makes them bit-identical to the oracle, and the extra conversions
-// are free next to memory traffic. Dense f32 unary ops that
-// would need libm go first to oneDNN eltwise or xtensor/xsimd (cpu_eltwise.h), within the
-// tests' 1e-5 parity tolerance instead of bit-identical.
+// are free next to memory traffic. Dense f32 unary ops that would need libm go first to oneDNN
+// eltwise or xtensor/xsimd (cpu_eltwise.h), within the tests' 1e-5 parity tolerance instead of
+// bit-identical.
 #include <cmath>
 #include <cstring>
 #include <limits>
