@@ -274,9 +274,9 @@ TEST(Machinery, GradcheckCatchesAWrongBackward) {
     // y = x^2 with a backward that forgets the factor 2.
     Tensor out = diffvi::raw::unary(diffvi::UnaryOp::square, in[0]);
     return diffvi::record("wrong_square", out, {in[0]},
-                          [](const Tensor& g, const Tensor& y) -> std::vector<Tensor> {
-                            const auto* node = static_cast<const diffvi::Node*>(y.grad_fn().get());
-                            return {diffvi::mul(g, node->inputs[0])};
+                          [](const diffvi::TensorList& inputs, const Tensor& g,
+                             const Tensor&) -> diffvi::TensorList {
+                            return {diffvi::mul(g, inputs[0])};
                           });
   };
   const Tensor x = Leaf(Vec({0.5, 1.5}));
