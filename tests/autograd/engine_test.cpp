@@ -143,6 +143,31 @@ TEST(Engine, SecondBackwardWithoutRetainIsAnError) {
   }
 }
 
+TEST(Engine, BackwardClosureReceivesTheNodesInputs) {
+  // The engine hands the closure the node's inputs and output; once the graph is freed the
+  // closure is never called again (so it never sees released inputs).
+  Tensor x = Leaf(Vec({2}));
+  Tensor w = diffvi::exp(Leaf(Vec({1})));  // a non-leaf input
+  int calls = 0;
+  Tensor out;
+  out = diffvi::record("probe", diffvi::raw::binary(diffvi::BinaryOp::mul, x, w), {x, w},
+                       [&](const diffvi::TensorList& inputs, const Tensor& g,
+                           const Tensor& y) -> diffvi::TensorList {
+                         ++calls;
+                         EXPECT_EQ(inputs.size(), 2u);
+                         EXPECT_TRUE(inputs[0].is_same(x));
+                         EXPECT_TRUE(inputs[1].is_same(w));
+                         EXPECT_TRUE(y.is_same(out));
+                         return {diffvi::mul(g, inputs[1]), diffvi::mul(g, inputs[0])};
+                       });
+  diffvi::backward(out, {}, /*retain_graph=*/true);
+  diffvi::backward(out);
+  EXPECT_EQ(calls, 2);
+  EXPECT_NEAR(x.grad().item(), 2 * std::exp(1.0), 1e-12);
+  EXPECT_THROW(diffvi::backward(out), diffvi::AutogradError);
+  EXPECT_EQ(calls, 2);
+}
+
 TEST(Engine, NoGradGuardStopsRecording) {
   Tensor x = Leaf(Vec({1, 2}));
   {
