@@ -12,88 +12,109 @@ namespace diffvi {
 
 namespace {
 
-// The name a call is tallied under: the entry point, its op and the output's dtype and shape.
-// One function per kernel of the contract (the forwarding below is generated from its lists, so
-// a new kernel fails to compile here until it has one).
 std::string out(const std::string& kernel, const Buf& b) {
   return kernel + " " + dtype_name(b.dtype) + shape_str(b.shape);
 }
-std::string describe_copy(const Buf& dst, const Buf&) { return out("copy", dst); }
-std::string describe_copy_from_host(void*, const void*, size_t) { return "copy_from_host"; }
-std::string describe_copy_to_host(void*, const void*, size_t) { return "copy_to_host"; }
-std::string describe_fill(const Buf& dst, double) { return out("fill", dst); }
-std::string describe_random(const Buf& dst, Distribution dist, double, double, uint64_t, uint64_t) {
-  return out(dist == Distribution::normal ? "random normal" : "random uniform", dst);
+inline const Buf* as_buf(const Buf& b) { return &b; }
+template <class T>
+const Buf* as_buf(const T&) {
+  return nullptr;
 }
-std::string describe_arange(const Buf& dst, double, double) { return out("arange", dst); }
-std::string describe_unary(UnaryOp op, const Buf& dst, const Buf&, double, double) {
-  return out(std::string("unary ") + unary_name(op), dst);
-}
-std::string describe_unary_backward(UnaryOp op, const Buf& dx, const Buf&, const Buf&, double,
-                                    double) {
-  return out(std::string("unary_backward ") + unary_name(op), dx);
-}
-std::string describe_binary(BinaryOp op, const Buf& dst, const Buf&, const Buf&) {
-  return out(std::string("binary ") + binary_name(op), dst);
-}
-std::string describe_where(const Buf& dst, const Buf&, const Buf&, const Buf&) {
-  return out("where", dst);
-}
-std::string describe_reduce(ReduceOp op, const Buf& dst, const Buf& src) {
-  return out(std::string("reduce ") + reduce_name(op) + " " + shape_str(src.shape) + " ->", dst);
-}
-std::string describe_cumsum(const Buf& dst, const Buf&, int64_t) { return out("cumsum", dst); }
-std::string describe_matmul(const Buf& dst, const Buf& x, const Buf&, bool trans_x, bool trans_w) {
-  return out(std::string("matmul") + (trans_x ? " xT" : "") + (trans_w ? " wT" : "") +
-                 " K=" + std::to_string(trans_x ? x.shape[1] : x.shape[2]) + " ->",
-             dst);
-}
-std::string describe_index_select(const Buf& dst, const Buf&, int64_t, const Buf&) {
-  return out("index_select", dst);
-}
-std::string describe_gather(const Buf& dst, const Buf&, int64_t, const Buf&) {
-  return out("gather", dst);
-}
-std::string describe_scatter_add(const Buf&, int64_t, const Buf&, const Buf& src) {
-  return out("scatter_add", src);
-}
-std::string describe_linear(const Buf& dst, const Buf& x, const Buf&, const Buf*, Activation) {
-  return out("linear K=" + std::to_string(x.shape[1]) + " ->", dst);
-}
-std::string describe_conv2d(const Buf& y, const Buf&, const Buf&, const Buf*, const Conv2dParams&) {
-  return out("conv2d", y);
-}
-std::string describe_conv2d_backward_data(const Buf& dx, const Buf&, const Buf&,
-                                          const Conv2dParams&) {
-  return out("conv2d_backward_data", dx);
-}
-std::string describe_conv2d_backward_weights(const Buf& dw, const Buf*, const Buf&, const Buf&,
-                                             const Conv2dParams&) {
-  return out("conv2d_backward_weights", dw);
-}
-std::string describe_softmax(const Buf& dst, const Buf&, bool log) {
-  return out(log ? "log_softmax" : "softmax", dst);
-}
-std::string describe_softmax_backward(const Buf& dx, const Buf&, const Buf&, bool log) {
-  return out(log ? "log_softmax_backward" : "softmax_backward", dx);
-}
-std::string describe_layer_norm(const Buf& y, const Buf&, const Buf&, const Buf&, const Buf*,
-                                const Buf*, double) {
-  return out("layer_norm", y);
-}
-std::string describe_layer_norm_backward(const Buf& dx, const Buf*, const Buf*, const Buf&,
-                                         const Buf&, const Buf&, const Buf&, const Buf*) {
-  return out("layer_norm_backward", dx);
-}
-std::string describe_adamw(std::span<const AdamWSlot> slots, const AdamWConfig&) {
-  int64_t n = 0;
-  for (const AdamWSlot& s : slots) n += s.param.numel();
-  return "adamw " + std::to_string(slots.size()) + " tensors, " + std::to_string(n) + " elements";
-}
+
+#define DIFFVI_KERNEL_ENUMERATOR(kernel, params, args) kernel,
+enum class Kernel { DIFFVI_BACKEND_KERNELS(DIFFVI_KERNEL_ENUMERATOR) };
+#undef DIFFVI_KERNEL_ENUMERATOR
+
+// The name a call is tallied under. By default the entry point and its first buffer argument's
+// dtype and shape (the output, by the contract's convention), so a new kernel needs nothing
+// here; the specialisations below add the op, the flags or the inner extent where they matter.
+template <Kernel K>
+struct Describe {
+  template <class... A>
+  static std::string of(const char* kernel, const A&... args) {
+    const Buf* first = nullptr;
+    ((first = first ? first : as_buf(args)), ...);
+    return first ? out(kernel, *first) : kernel;
+  }
+};
+template <>
+struct Describe<Kernel::random> {
+  static std::string of(const char*, const Buf& dst, Distribution dist, double, double, uint64_t,
+                        uint64_t) {
+    return out(dist == Distribution::normal ? "random normal" : "random uniform", dst);
+  }
+};
+template <>
+struct Describe<Kernel::unary> {
+  static std::string of(const char*, UnaryOp op, const Buf& dst, const Buf&, double, double) {
+    return out(std::string("unary ") + unary_name(op), dst);
+  }
+};
+template <>
+struct Describe<Kernel::unary_backward> {
+  static std::string of(const char*, UnaryOp op, const Buf& dx, const Buf&, const Buf&, double,
+                        double) {
+    return out(std::string("unary_backward ") + unary_name(op), dx);
+  }
+};
+template <>
+struct Describe<Kernel::binary> {
+  static std::string of(const char*, BinaryOp op, const Buf& dst, const Buf&, const Buf&) {
+    return out(std::string("binary ") + binary_name(op), dst);
+  }
+};
+template <>
+struct Describe<Kernel::reduce> {
+  static std::string of(const char*, ReduceOp op, const Buf& dst, const Buf& src) {
+    return out(std::string("reduce ") + reduce_name(op) + " " + shape_str(src.shape) + " ->", dst);
+  }
+};
+template <>
+struct Describe<Kernel::matmul> {
+  static std::string of(const char*, const Buf& dst, const Buf& x, const Buf&, bool trans_x,
+                        bool trans_w) {
+    return out(std::string("matmul") + (trans_x ? " xT" : "") + (trans_w ? " wT" : "") +
+                   " K=" + std::to_string(trans_x ? x.shape[1] : x.shape[2]) + " ->",
+               dst);
+  }
+};
+template <>
+struct Describe<Kernel::scatter_add> {  // by the source: dst is the whole indexed buffer
+  static std::string of(const char*, const Buf&, int64_t, const Buf&, const Buf& src) {
+    return out("scatter_add", src);
+  }
+};
+template <>
+struct Describe<Kernel::linear> {
+  static std::string of(const char*, const Buf& dst, const Buf& x, const Buf&, const Buf*,
+                        Activation) {
+    return out("linear K=" + std::to_string(x.shape[1]) + " ->", dst);
+  }
+};
+template <>
+struct Describe<Kernel::softmax> {
+  static std::string of(const char*, const Buf& dst, const Buf&, bool log) {
+    return out(log ? "log_softmax" : "softmax", dst);
+  }
+};
+template <>
+struct Describe<Kernel::softmax_backward> {
+  static std::string of(const char*, const Buf& dx, const Buf&, const Buf&, bool log) {
+    return out(log ? "log_softmax_backward" : "softmax_backward", dx);
+  }
+};
+template <>
+struct Describe<Kernel::adamw> {
+  static std::string of(const char*, std::span<const AdamWSlot> slots, const AdamWConfig&) {
+    int64_t n = 0;
+    for (const AdamWSlot& s : slots) n += s.param.numel();
+    return "adamw " + std::to_string(slots.size()) + " tensors, " + std::to_string(n) + " elements";
+  }
+};
 
 }  // namespace
 
-// Forwards every kernel to `inner`, timing it under the name describe_<kernel> gives the call.
+// Forwards every kernel to `inner`, timing it under the name Describe<kernel> gives the call.
 // A fused kernel is forwarded too, so the inner backend's override (or its default) runs and is
 // tallied as one call.
 class ProfilingBackend final : public Backend {
@@ -106,12 +127,14 @@ class ProfilingBackend final : public Backend {
   Allocator& allocator() override { return inner_.allocator(); }
   void set_num_threads(int n) override { inner_.set_num_threads(n); }
 
-#define DIFFVI_FORWARD(kernel, params, args)                   \
-  void kernel params override {                                \
-    time(describe_##kernel args, [&] { inner_.kernel args; }); \
+#define DIFFVI_UNPAREN(...) __VA_ARGS__
+#define DIFFVI_FORWARD(kernel, params, args)                                                       \
+  void kernel params override {                                                                    \
+    time(Describe<Kernel::kernel>::of(#kernel, DIFFVI_UNPAREN args), [&] { inner_.kernel args; }); \
   }
   DIFFVI_BACKEND_KERNELS(DIFFVI_FORWARD)
 #undef DIFFVI_FORWARD
+#undef DIFFVI_UNPAREN
 
   std::map<std::string, KernelProfiler::Entry> tally;
 
@@ -126,6 +149,7 @@ class ProfilingBackend final : public Backend {
     ++e.calls;
     e.total_ms += ms;
   }
+
   Backend& inner_;
 };
 

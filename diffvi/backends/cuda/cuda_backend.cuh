@@ -37,8 +37,25 @@ class CudaBackend : public Backend {
   bool supports(DType dtype) const override { return dtype != DType::f64; }
   Allocator& allocator() override { return caching_; }
 
-  // Every kernel, fused ones included (conv2d: direct kernels, one thread per output element).
-  DIFFVI_BACKEND_KERNELS(DIFFVI_DECLARE_OVERRIDE)
+  DIFFVI_PRIMITIVE_KERNELS(DIFFVI_DECLARE_OVERRIDE)
+
+  // The fused kernels it accelerates (today all of them).
+  void linear(const Buf& dst, const Buf& x, const Buf& w, const Buf* bias, Activation act) override;
+  // Direct kernels, one thread per output element (cuda_conv.cu).
+  void conv2d(const Buf& y, const Buf& x, const Buf& w, const Buf* bias,
+              const Conv2dParams& p) override;
+  void conv2d_backward_data(const Buf& dx, const Buf& dy, const Buf& w,
+                            const Conv2dParams& p) override;
+  void conv2d_backward_weights(const Buf& dw, const Buf* dbias, const Buf& x, const Buf& dy,
+                               const Conv2dParams& p) override;
+  void softmax(const Buf& dst, const Buf& x, bool log) override;
+  void softmax_backward(const Buf& dx, const Buf& y, const Buf& dy, bool log) override;
+  void layer_norm(const Buf& y, const Buf& mean, const Buf& rstd, const Buf& x, const Buf* gamma,
+                  const Buf* beta, double eps) override;
+  void layer_norm_backward(const Buf& dx, const Buf* dgamma, const Buf* dbeta, const Buf& dy,
+                           const Buf& x, const Buf& mean, const Buf& rstd,
+                           const Buf* gamma) override;
+  void adamw(std::span<const AdamWSlot> slots, const AdamWConfig& config) override;
 
   // The cuBLAS handle, created on first use (creating it costs ~100 ms and device memory).
   cublasHandle_t blas();

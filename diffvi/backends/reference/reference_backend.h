@@ -14,9 +14,26 @@ class ReferenceBackend : public Backend {
   bool supports(DType) const override { return true; }
   Allocator& allocator() override;
 
-  // Every kernel, fused ones included: its own loops in double are the oracle the defaults
-  // (built from primitives, so rounding in the buffer dtype) are judged by.
-  DIFFVI_BACKEND_KERNELS(DIFFVI_DECLARE_OVERRIDE)
+  DIFFVI_PRIMITIVE_KERNELS(DIFFVI_DECLARE_OVERRIDE)
+
+  // Fused kernels: its own loops, accumulating in double, are the oracle the other backends and
+  // the defaults (built from primitives, rounding after every primitive) are judged by. A fused
+  // kernel added later may be left to its default (the same maths on the reference primitives).
+  void linear(const Buf& dst, const Buf& x, const Buf& w, const Buf* bias, Activation act) override;
+  void conv2d(const Buf& y, const Buf& x, const Buf& w, const Buf* bias,
+              const Conv2dParams& p) override;
+  void conv2d_backward_data(const Buf& dx, const Buf& dy, const Buf& w,
+                            const Conv2dParams& p) override;
+  void conv2d_backward_weights(const Buf& dw, const Buf* dbias, const Buf& x, const Buf& dy,
+                               const Conv2dParams& p) override;
+  void softmax(const Buf& dst, const Buf& x, bool log) override;
+  void softmax_backward(const Buf& dx, const Buf& y, const Buf& dy, bool log) override;
+  void layer_norm(const Buf& y, const Buf& mean, const Buf& rstd, const Buf& x, const Buf* gamma,
+                  const Buf* beta, double eps) override;
+  void layer_norm_backward(const Buf& dx, const Buf* dgamma, const Buf* dbeta, const Buf& dy,
+                           const Buf& x, const Buf& mean, const Buf& rstd,
+                           const Buf* gamma) override;
+  void adamw(std::span<const AdamWSlot> slots, const AdamWConfig& config) override;
 };
 
 // Each unary op and its derivative evaluated in double, for the CPU-side backends. The one
