@@ -19,8 +19,8 @@ using diffvi::Shape;
 using diffvi::Tensor;
 
 // Uniform values in [lo, hi) from a fixed seed (counter-based, so identical on every backend).
-inline Tensor Uniform(const Shape& shape, uint64_t seed, DType dtype = DType::f32,
-                      double lo = -1.0, double hi = 1.0) {
+inline Tensor Uniform(const Shape& shape, uint64_t seed, DType dtype = DType::f32, double lo = -1.0,
+                      double hi = 1.0) {
   diffvi::Generator gen(seed);
   return diffvi::uniform(shape, lo, hi, gen, diffvi::TensorOptions(dtype));
 }
@@ -69,16 +69,16 @@ inline Tensor TransposedCopy(const Tensor& x) {
 inline ::testing::AssertionResult AllClose(const Tensor& a, const Tensor& b, double rtol = 1e-5,
                                            double atol = 1e-5) {
   if (!a.defined() || !b.defined()) {
-    return ::testing::AssertionFailure() << "undefined tensor: a=" << a.defined()
-                                         << " b=" << b.defined();
+    return ::testing::AssertionFailure()
+           << "undefined tensor: a=" << a.defined() << " b=" << b.defined();
   }
   if (a.shape() != b.shape()) {
-    return ::testing::AssertionFailure() << "shape " << diffvi::shape_str(a.shape()) << " vs "
-                                         << diffvi::shape_str(b.shape());
+    return ::testing::AssertionFailure()
+           << "shape " << diffvi::shape_str(a.shape()) << " vs " << diffvi::shape_str(b.shape());
   }
   if (a.dtype() != b.dtype()) {
-    return ::testing::AssertionFailure() << "dtype " << diffvi::dtype_name(a.dtype()) << " vs "
-                                         << diffvi::dtype_name(b.dtype());
+    return ::testing::AssertionFailure()
+           << "dtype " << diffvi::dtype_name(a.dtype()) << " vs " << diffvi::dtype_name(b.dtype());
   }
   const std::vector<double> va = a.to_vector<double>(), vb = b.to_vector<double>();
   double worst = 0;
@@ -97,8 +97,8 @@ inline ::testing::AssertionResult AllClose(const Tensor& a, const Tensor& b, dou
     if (!ok) {
       std::ostringstream os;
       os.precision(10);
-      os << "element " << i << " of " << diffvi::describe(a) << ": " << x << " vs expected "
-         << y << " (|diff| " << std::abs(x - y) << ", rtol " << rtol << ", atol " << atol << ")";
+      os << "element " << i << " of " << diffvi::describe(a) << ": " << x << " vs expected " << y
+         << " (|diff| " << std::abs(x - y) << ", rtol " << rtol << ", atol " << atol << ")";
       return ::testing::AssertionFailure() << os.str();
     }
   }
@@ -117,8 +117,9 @@ auto OnBackend(const std::string& name, F&& f) {
   return f();
 }
 
-// The CPU backend's thread counts every parity check runs at: its serial path and its threaded
-// one (a kernel splits work only above its threshold, so the tables hold shapes above it too).
+// The thread counts every parity check runs each backend at: the CPU backend's serial path and
+// its threaded one (a kernel splits work only above its threshold, so the tables hold shapes
+// above it too).
 inline const std::vector<int>& ParityThreadCounts() {
   static const std::vector<int> counts = {1, 2};
   return counts;
@@ -138,16 +139,41 @@ class ThreadCountGuard {
   int saved_;
 };
 
-// The optimised CPU backend, at each of ParityThreadCounts(), against the reference oracle on the
+// Every registered backend of the host device except the oracle, in registration order: the
+// optimised CPU backend, and the tests' primitives-only backend where the executable links it
+// (tests/backends/primitives_backend.cpp). A new backend is enrolled by registering it.
+inline std::vector<std::string> ParityBackends() {
+  std::vector<std::string> names;
+  for (diffvi::Backend* b : diffvi::registered_backends()) {
+    if (b->device_type() == diffvi::DeviceType::cpu && std::string(b->name()) != "reference") {
+      names.push_back(b->name());
+    }
+  }
+  return names;
+}
+
+// The oracle first, then every ParityBackends(): what gradchecks and per-backend loops walk.
+inline std::vector<std::string> HostBackends() {
+  std::vector<std::string> names = {"reference"};
+  for (const std::string& n : ParityBackends()) names.push_back(n);
+  return names;
+}
+
+// Every ParityBackends() at each of ParityThreadCounts(), against the reference oracle on the
 // same inputs.
-inline ::testing::AssertionResult CpuMatchesReference(const std::function<Tensor()>& f,
-                                                      double rtol = 1e-5, double atol = 1e-5) {
+inline ::testing::AssertionResult BackendsMatchReference(const std::function<Tensor()>& f,
+                                                         double rtol = 1e-5, double atol = 1e-5) {
   Tensor ref = OnBackend("reference", f);
-  for (int threads : ParityThreadCounts()) {
-    ThreadCountGuard guard(threads);
-    Tensor cpu = OnBackend("cpu", f);
-    ::testing::AssertionResult r = AllClose(cpu, ref, rtol, atol);
-    if (!r) return ::testing::AssertionFailure() << "at " << threads << " threads: " << r.message();
+  for (const std::string& backend : ParityBackends()) {
+    for (int threads : ParityThreadCounts()) {
+      ThreadCountGuard guard(threads);
+      Tensor out = OnBackend(backend, f);
+      ::testing::AssertionResult r = AllClose(out, ref, rtol, atol);
+      if (!r) {
+        return ::testing::AssertionFailure()
+               << "[" << backend << "] at " << threads << " threads: " << r.message();
+      }
+    }
   }
   return ::testing::AssertionSuccess();
 }
@@ -159,15 +185,16 @@ inline ::testing::AssertionResult GradcheckOn(
   diffvi::BackendGuard guard(backend);
   const diffvi::GradcheckResult r = diffvi::gradcheck(f, inputs, options);
   if (r.ok) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "[" << backend << "] " << r.message
-                                       << " (max abs error " << r.max_abs_error << ")";
+  return ::testing::AssertionFailure()
+         << "[" << backend << "] " << r.message << " (max abs error " << r.max_abs_error << ")";
 }
 
-// Gradcheck on the default (cpu) backend and on the reference backend.
-#define EXPECT_GRADCHECK(f, inputs)                                  \
-  do {                                                               \
-    EXPECT_TRUE(::testutil::GradcheckOn("cpu", (f), (inputs)));       \
-    EXPECT_TRUE(::testutil::GradcheckOn("reference", (f), (inputs))); \
+// Gradcheck on the reference backend and on every ParityBackends().
+#define EXPECT_GRADCHECK(f, inputs)                                           \
+  do {                                                                        \
+    for (const std::string& gradcheck_backend : ::testutil::HostBackends()) { \
+      EXPECT_TRUE(::testutil::GradcheckOn(gradcheck_backend, (f), (inputs))); \
+    }                                                                         \
   } while (0)
 
 // Gradients of sum(f(inputs) * seed) with respect to every floating input, computed on
@@ -197,19 +224,22 @@ inline std::vector<Tensor> GradsOn(const std::string& backend,
   return g;
 }
 
-// The CPU backend's gradients against the reference backend's on the same inputs.
-inline ::testing::AssertionResult BackwardCpuMatchesReference(
+// Every ParityBackends()' gradients against the reference backend's on the same inputs.
+inline ::testing::AssertionResult BackwardBackendsMatchReference(
     const std::function<Tensor(const std::vector<Tensor>&)>& f, const std::vector<Tensor>& inputs,
     double rtol = 1e-5, double atol = 1e-5) {
   std::vector<Tensor> ref = GradsOn("reference", f, inputs);
-  for (int threads : ParityThreadCounts()) {
-    ThreadCountGuard guard(threads);
-    std::vector<Tensor> cpu = GradsOn("cpu", f, inputs);
-    for (size_t i = 0; i < cpu.size(); ++i) {
-      ::testing::AssertionResult r = AllClose(cpu[i], ref[i], rtol, atol);
-      if (!r) {
-        return ::testing::AssertionFailure()
-               << "at " << threads << " threads, gradient of input " << i << ": " << r.message();
+  for (const std::string& backend : ParityBackends()) {
+    for (int threads : ParityThreadCounts()) {
+      ThreadCountGuard guard(threads);
+      std::vector<Tensor> out = GradsOn(backend, f, inputs);
+      for (size_t i = 0; i < out.size(); ++i) {
+        ::testing::AssertionResult r = AllClose(out[i], ref[i], rtol, atol);
+        if (!r) {
+          return ::testing::AssertionFailure()
+                 << "[" << backend << "] at " << threads << " threads, gradient of input " << i
+                 << ": " << r.message();
+        }
       }
     }
   }

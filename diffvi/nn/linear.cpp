@@ -5,25 +5,6 @@
 
 namespace diffvi::nn {
 
-const char* activation_name(Activation act) {
-  switch (act) {
-    case Activation::relu:
-      return "relu";
-    case Activation::gelu_erf:
-      return "gelu";
-    case Activation::gelu_tanh:
-      return "gelu_tanh";
-    case Activation::silu:
-      return "silu";
-    case Activation::tanh:
-      return "tanh";
-    case Activation::sigmoid:
-      return "sigmoid";
-    default:
-      return "none";
-  }
-}
-
 Linear::Linear(int64_t in_features, int64_t out_features, LinearOptions options, Generator& gen)
     : Module("Linear"), in_(in_features), out_(out_features), options_(options) {
   if (in_features < 0 || out_features < 0) {

@@ -51,7 +51,7 @@ class Linear : public Module {
   LinearOptions options_;
 };
 
-// The name an Activation prints with ("relu", "gelu", ...).
-const char* activation_name(Activation act);
+// The name an Activation prints with ("relu", "gelu", ...), from the list of activations.
+using diffvi::activation_name;
 
 }  // namespace diffvi::nn

@@ -1,7 +1,6 @@
 #include "diffvi/tensor/backend.h"
 
 #include <atomic>
-#include <iterator>
 #include <mutex>
 #include <vector>
 
@@ -36,22 +35,24 @@ bool Buf::is_contiguous() const {
   return true;
 }
 
+#define DIFFVI_NAME(e, name) name,
 const char* unary_name(UnaryOp op) {
-  static const char* names[] = {
-      "identity", "neg", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "abs", "sign",
-      "square", "reciprocal", "sin", "cos", "tanh", "sigmoid", "softplus", "relu", "gelu_erf",
-      "gelu_tanh", "silu", "erf", "pow", "add_scalar", "mul_scalar", "clamp", "rsub_scalar",
-      "rdiv_scalar"};
-  static_assert(std::size(names) == kUnaryOpCount);
+  static const char* const names[] = {DIFFVI_UNARY_OPS(DIFFVI_NAME)};
   return names[static_cast<int>(op)];
 }
-
 const char* binary_name(BinaryOp op) {
-  static const char* names[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum",
-                                "eq",  "ne",  "lt",  "le",  "gt",  "ge"};
-  static_assert(std::size(names) == kBinaryOpCount);
+  static const char* const names[] = {DIFFVI_BINARY_OPS(DIFFVI_NAME)};
   return names[static_cast<int>(op)];
 }
+const char* reduce_name(ReduceOp op) {
+  static const char* const names[] = {DIFFVI_REDUCE_OPS(DIFFVI_NAME)};
+  return names[static_cast<int>(op)];
+}
+const char* activation_name(Activation act) {
+  static const char* const names[] = {DIFFVI_ACTIVATIONS(DIFFVI_NAME)};
+  return names[static_cast<int>(act)];
+}
+#undef DIFFVI_NAME
 
 void register_backend(Backend* backend, bool make_default) {
   Registry& r = registry();
@@ -68,6 +69,12 @@ Backend* find_backend(const std::string& name) {
     if (name == b->name()) return b;
   }
   return nullptr;
+}
+
+std::vector<Backend*> registered_backends() {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  return r.all;
 }
 
 Backend& backend_for(DeviceType type) {

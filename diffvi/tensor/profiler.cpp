@@ -11,13 +11,112 @@
 namespace diffvi {
 
 namespace {
-const char* reduce_name(ReduceOp op) {
-  static const char* names[] = {"sum", "max", "min", "logsumexp"};
-  return names[static_cast<int>(op)];
+
+std::string out(const std::string& kernel, const Buf& b) {
+  return kernel + " " + dtype_name(b.dtype) + shape_str(b.shape);
 }
+inline const Buf* as_buf(const Buf& b) { return &b; }
+template <class T>
+const Buf* as_buf(const T&) {
+  return nullptr;
+}
+
+#define DIFFVI_KERNEL_ENUMERATOR(kernel, params, args) kernel,
+enum class Kernel { DIFFVI_BACKEND_KERNELS(DIFFVI_KERNEL_ENUMERATOR) };
+#undef DIFFVI_KERNEL_ENUMERATOR
+
+// The name a call is tallied under. By default the entry point and its first buffer argument's
+// dtype and shape (the output, by the contract's convention), so a new kernel needs nothing
+// here; the specialisations below add the op, the flags or the inner extent where they matter.
+template <Kernel K>
+struct Describe {
+  template <class... A>
+  static std::string of(const char* kernel, const A&... args) {
+    const Buf* first = nullptr;
+    ((first = first ? first : as_buf(args)), ...);
+    return first ? out(kernel, *first) : kernel;
+  }
+};
+template <>
+struct Describe<Kernel::random> {
+  static std::string of(const char*, const Buf& dst, Distribution dist, double, double, uint64_t,
+                        uint64_t) {
+    return out(dist == Distribution::normal ? "random normal" : "random uniform", dst);
+  }
+};
+template <>
+struct Describe<Kernel::unary> {
+  static std::string of(const char*, UnaryOp op, const Buf& dst, const Buf&, double, double) {
+    return out(std::string("unary ") + unary_name(op), dst);
+  }
+};
+template <>
+struct Describe<Kernel::unary_backward> {
+  static std::string of(const char*, UnaryOp op, const Buf& dx, const Buf&, const Buf&, double,
+                        double) {
+    return out(std::string("unary_backward ") + unary_name(op), dx);
+  }
+};
+template <>
+struct Describe<Kernel::binary> {
+  static std::string of(const char*, BinaryOp op, const Buf& dst, const Buf&, const Buf&) {
+    return out(std::string("binary ") + binary_name(op), dst);
+  }
+};
+template <>
+struct Describe<Kernel::reduce> {
+  static std::string of(const char*, ReduceOp op, const Buf& dst, const Buf& src) {
+    return out(std::string("reduce ") + reduce_name(op) + " " + shape_str(src.shape) + " ->", dst);
+  }
+};
+template <>
+struct Describe<Kernel::matmul> {
+  static std::string of(const char*, const Buf& dst, const Buf& x, const Buf&, bool trans_x,
+                        bool trans_w) {
+    return out(std::string("matmul") + (trans_x ? " xT" : "") + (trans_w ? " wT" : "") +
+                   " K=" + std::to_string(trans_x ? x.shape[1] : x.shape[2]) + " ->",
+               dst);
+  }
+};
+template <>
+struct Describe<Kernel::scatter_add> {  // by the source: dst is the whole indexed buffer
+  static std::string of(const char*, const Buf&, int64_t, const Buf&, const Buf& src) {
+    return out("scatter_add", src);
+  }
+};
+template <>
+struct Describe<Kernel::linear> {
+  static std::string of(const char*, const Buf& dst, const Buf& x, const Buf&, const Buf*,
+                        Activation) {
+    return out("linear K=" + std::to_string(x.shape[1]) + " ->", dst);
+  }
+};
+template <>
+struct Describe<Kernel::softmax> {
+  static std::string of(const char*, const Buf& dst, const Buf&, bool log) {
+    return out(log ? "log_softmax" : "softmax", dst);
+  }
+};
+template <>
+struct Describe<Kernel::softmax_backward> {
+  static std::string of(const char*, const Buf& dx, const Buf&, const Buf&, bool log) {
+    return out(log ? "log_softmax_backward" : "softmax_backward", dx);
+  }
+};
+template <>
+struct Describe<Kernel::adamw> {
+  static std::string of(const char*, std::span<const AdamWSlot> slots, const AdamWConfig&) {
+    int64_t n = 0;
+    for (const AdamWSlot& s : slots) n += s.param.numel();
+    return "adamw " + std::to_string(slots.size()) + " tensors, " + std::to_string(n) + " elements";
+  }
+};
+
 }  // namespace
 
-// Forwards every kernel to `inner`, timing it under a name built from the call.
+// Forwards every kernel to `inner`, timing it under the name Describe<kernel> gives the call.
+// A fused kernel is forwarded too, so the inner backend's override (or its default) runs and is
+// tallied as one call.
 class ProfilingBackend final : public Backend {
  public:
   explicit ProfilingBackend(Backend& inner) : inner_(inner) {}
@@ -28,102 +127,14 @@ class ProfilingBackend final : public Backend {
   Allocator& allocator() override { return inner_.allocator(); }
   void set_num_threads(int n) override { inner_.set_num_threads(n); }
 
-  void copy(const Buf& dst, const Buf& src) override {
-    time("copy", dst, [&] { inner_.copy(dst, src); });
+#define DIFFVI_UNPAREN(...) __VA_ARGS__
+#define DIFFVI_FORWARD(kernel, params, args)                                                       \
+  void kernel params override {                                                                    \
+    time(Describe<Kernel::kernel>::of(#kernel, DIFFVI_UNPAREN args), [&] { inner_.kernel args; }); \
   }
-  void copy_from_host(void* dst, const void* host_src, size_t bytes) override {
-    time("copy_from_host", [&] { inner_.copy_from_host(dst, host_src, bytes); });
-  }
-  void copy_to_host(void* host_dst, const void* src, size_t bytes) override {
-    time("copy_to_host", [&] { inner_.copy_to_host(host_dst, src, bytes); });
-  }
-  void fill(const Buf& dst, double value) override {
-    time("fill", dst, [&] { inner_.fill(dst, value); });
-  }
-  void random(const Buf& dst, Distribution dist, double a, double b, uint64_t seed,
-              uint64_t offset) override {
-    time(dist == Distribution::normal ? "random normal" : "random uniform", dst,
-         [&] { inner_.random(dst, dist, a, b, seed, offset); });
-  }
-  void arange(const Buf& dst, double start, double step) override {
-    time("arange", dst, [&] { inner_.arange(dst, start, step); });
-  }
-  void unary(UnaryOp op, const Buf& dst, const Buf& x, double a, double b) override {
-    time(std::string("unary ") + unary_name(op), dst, [&] { inner_.unary(op, dst, x, a, b); });
-  }
-  void unary_backward(UnaryOp op, const Buf& dx, const Buf& x, const Buf& dy, double a,
-                      double b) override {
-    time(std::string("unary_backward ") + unary_name(op), dx,
-         [&] { inner_.unary_backward(op, dx, x, dy, a, b); });
-  }
-  void binary(BinaryOp op, const Buf& dst, const Buf& x, const Buf& y) override {
-    time(std::string("binary ") + binary_name(op), dst, [&] { inner_.binary(op, dst, x, y); });
-  }
-  void where(const Buf& dst, const Buf& cond, const Buf& x, const Buf& y) override {
-    time("where", dst, [&] { inner_.where(dst, cond, x, y); });
-  }
-  void reduce(ReduceOp op, const Buf& dst, const Buf& src) override {
-    time(std::string("reduce ") + reduce_name(op) + " " + shape_str(src.shape) + " ->", dst,
-         [&] { inner_.reduce(op, dst, src); });
-  }
-  void cumsum(const Buf& dst, const Buf& src, int64_t axis) override {
-    time("cumsum", dst, [&] { inner_.cumsum(dst, src, axis); });
-  }
-  void matmul(const Buf& dst, const Buf& x, const Buf& w, bool trans_x, bool trans_w) override {
-    time(std::string("matmul") + (trans_x ? " xT" : "") + (trans_w ? " wT" : "") +
-             " K=" + std::to_string(trans_x ? x.shape[1] : x.shape[2]) + " ->",
-         dst, [&] { inner_.matmul(dst, x, w, trans_x, trans_w); });
-  }
-  void linear(const Buf& dst, const Buf& x, const Buf& w, const Buf* bias,
-              Activation act) override {
-    time("linear K=" + std::to_string(x.shape[1]) + " ->", dst,
-         [&] { inner_.linear(dst, x, w, bias, act); });
-  }
-  void conv2d(const Buf& y, const Buf& x, const Buf& w, const Buf* bias,
-              const Conv2dParams& p) override {
-    time("conv2d", y, [&] { inner_.conv2d(y, x, w, bias, p); });
-  }
-  void conv2d_backward_data(const Buf& dx, const Buf& dy, const Buf& w,
-                            const Conv2dParams& p) override {
-    time("conv2d_backward_data", dx, [&] { inner_.conv2d_backward_data(dx, dy, w, p); });
-  }
-  void conv2d_backward_weights(const Buf& dw, const Buf* dbias, const Buf& x, const Buf& dy,
-                               const Conv2dParams& p) override {
-    time("conv2d_backward_weights", dw,
-         [&] { inner_.conv2d_backward_weights(dw, dbias, x, dy, p); });
-  }
-  void softmax(const Buf& dst, const Buf& x, bool log) override {
-    time(log ? "log_softmax" : "softmax", dst, [&] { inner_.softmax(dst, x, log); });
-  }
-  void softmax_backward(const Buf& dx, const Buf& y, const Buf& dy, bool log) override {
-    time(log ? "log_softmax_backward" : "softmax_backward", dx,
-         [&] { inner_.softmax_backward(dx, y, dy, log); });
-  }
-  void layer_norm(const Buf& y, const Buf& mean, const Buf& rstd, const Buf& x, const Buf* gamma,
-                  const Buf* beta, double eps) override {
-    time("layer_norm", y, [&] { inner_.layer_norm(y, mean, rstd, x, gamma, beta, eps); });
-  }
-  void layer_norm_backward(const Buf& dx, const Buf* dgamma, const Buf* dbeta, const Buf& dy,
-                           const Buf& x, const Buf& mean, const Buf& rstd,
-                           const Buf* gamma) override {
-    time("layer_norm_backward", dx,
-         [&] { inner_.layer_norm_backward(dx, dgamma, dbeta, dy, x, mean, rstd, gamma); });
-  }
-  void index_select(const Buf& dst, const Buf& src, int64_t axis, const Buf& index) override {
-    time("index_select", dst, [&] { inner_.index_select(dst, src, axis, index); });
-  }
-  void gather(const Buf& dst, const Buf& src, int64_t axis, const Buf& index) override {
-    time("gather", dst, [&] { inner_.gather(dst, src, axis, index); });
-  }
-  void scatter_add(const Buf& dst, int64_t axis, const Buf& index, const Buf& src) override {
-    time("scatter_add", src, [&] { inner_.scatter_add(dst, axis, index, src); });
-  }
-  void adamw(std::span<const AdamWSlot> slots, const AdamWConfig& config) override {
-    int64_t n = 0;
-    for (const AdamWSlot& s : slots) n += s.param.numel();
-    time("adamw " + std::to_string(slots.size()) + " tensors, " + std::to_string(n) + " elements",
-         [&] { inner_.adamw(slots, config); });
-  }
+  DIFFVI_BACKEND_KERNELS(DIFFVI_FORWARD)
+#undef DIFFVI_FORWARD
+#undef DIFFVI_UNPAREN
 
   std::map<std::string, KernelProfiler::Entry> tally;
 
@@ -137,10 +148,6 @@ class ProfilingBackend final : public Backend {
     KernelProfiler::Entry& e = tally[kernel];
     ++e.calls;
     e.total_ms += ms;
-  }
-  template <class F>
-  void time(const std::string& kernel, const Buf& out, F&& f) {
-    time(kernel + " " + dtype_name(out.dtype) + shape_str(out.shape), std::forward<F>(f));
   }
 
   Backend& inner_;

@@ -1,5 +1,7 @@
 // CUDA backend: registration without a device, dtype support, host <-> device copies, strided
 // copies with dtype conversion, fill, arange and the Philox streams (identical to the CPU's).
+// Kernel parity with the reference is the op-parity table's (tests/backends), which runs every
+// row on CUDA when a device is present.
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -41,6 +43,16 @@ TEST_F(CudaTest, RegisteredAsTheCudaDefault) {
   EXPECT_TRUE(b.supports(DType::f32));
   EXPECT_TRUE(b.supports(DType::i64));
   EXPECT_FALSE(b.supports(DType::f64));
+}
+
+// The tensor layer keeps i64 out of arithmetic; the kernel itself must refuse i64 division
+// (the i64 ring ops are rows of the op-parity table, tests/backends).
+TEST_F(CudaTest, I64DivisionIsADTypeError) {
+  const Tensor x = to_cuda(diffvi::from_vector(std::vector<int64_t>{4, 6}, {2}));
+  const Tensor out = diffvi::empty({2}, TensorOptions(DType::i64).set_device(Device::cuda()));
+  EXPECT_THROW(diffvi::backend_for(diffvi::DeviceType::cuda)
+                   .binary(diffvi::BinaryOp::div, out.buf(), x.buf(), x.buf()),
+               diffvi::DTypeError);
 }
 
 TEST_F(CudaTest, F64IsADTypeError) {

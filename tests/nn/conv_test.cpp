@@ -106,7 +106,7 @@ TEST(Conv2dKernels, CpuBackwardMatchesReference) {
     const std::vector<Tensor> inputs = {testutil::Uniform(c.x, 7), testutil::Uniform(c.w, 8),
                                         testutil::Uniform({c.w[0]}, 9)};
     const Conv2dParams p = c.p;
-    EXPECT_TRUE(testutil::BackwardCpuMatchesReference(
+    EXPECT_TRUE(testutil::BackwardBackendsMatchReference(
         [p](const std::vector<Tensor>& in) { return diffvi::conv2d(in[0], in[1], in[2], p); },
         inputs, 1e-4, 1e-5));
   }

@@ -69,26 +69,26 @@ void PrintTo(const BinaryCase& c, std::ostream* os) { *os << c.name; }
 
 class BinaryTest : public ::testing::TestWithParam<BinaryCase> {};
 
-TEST_P(BinaryTest, CpuMatchesReferenceF32) {
+TEST_P(BinaryTest, BackendsMatchReferenceF32) {
   const BinaryCase& c = GetParam();
   uint64_t seed = 1;
   for (const auto& [sx, sy] : kPairs) {
     const Tensor x = X(sx, c, seed++, DType::f32), y = Y(sy, c, seed++, DType::f32);
     for (const Tensor& xv : {x, testutil::TransposedCopy(x)}) {
       for (const Tensor& yv : {y, testutil::StridedCopy(y)}) {
-        EXPECT_TRUE(testutil::CpuMatchesReference([&] { return c.fn(xv, yv); }))
+        EXPECT_TRUE(testutil::BackendsMatchReference([&] { return c.fn(xv, yv); }))
             << c.name << " " << diffvi::shape_str(sx) << " and " << diffvi::shape_str(sy);
       }
     }
   }
 }
 
-TEST_P(BinaryTest, BackwardCpuMatchesReferenceF32) {
+TEST_P(BinaryTest, BackwardBackendsMatchReferenceF32) {
   const BinaryCase& c = GetParam();
   uint64_t seed = 50;
   for (const auto& [sx, sy] : kPairs) {
     const Tensor x = X(sx, c, seed++, DType::f32), y = Y(sy, c, seed++, DType::f32);
-    EXPECT_TRUE(testutil::BackwardCpuMatchesReference(
+    EXPECT_TRUE(testutil::BackwardBackendsMatchReference(
         [&](const std::vector<Tensor>& in) { return c.fn(in[0], in[1]); }, {x, y}))
         << c.name << " " << diffvi::shape_str(sx) << " and " << diffvi::shape_str(sy);
   }
@@ -160,7 +160,7 @@ TEST(Binary, MaximumSplitsGradientAtTies) {
 
 // --- where ---------------------------------------------------------------------------------------
 
-TEST(Where, CpuMatchesReferenceF32) {
+TEST(Where, BackendsMatchReferenceF32) {
   const std::vector<std::array<Shape, 3>> shapes = {
       {Shape{4, 5}, Shape{4, 5}, Shape{4, 5}}, {Shape{4, 1}, Shape{5}, Shape{}},
       {Shape{3, 1, 2}, Shape{1, 4, 1}, Shape{2}}, {Shape{0, 2}, Shape{2}, Shape{1, 2}},
@@ -170,9 +170,9 @@ TEST(Where, CpuMatchesReferenceF32) {
     const Tensor cond = diffvi::gt(testutil::Uniform(s[0], seed++), diffvi::zeros({}));
     const Tensor x = testutil::Uniform(s[1], seed++), y = testutil::Uniform(s[2], seed++);
     for (const Tensor& xv : {x, testutil::StridedCopy(x)}) {
-      EXPECT_TRUE(testutil::CpuMatchesReference([&] { return diffvi::where(cond, xv, y); }))
+      EXPECT_TRUE(testutil::BackendsMatchReference([&] { return diffvi::where(cond, xv, y); }))
           << diffvi::shape_str(s[0]);
-      EXPECT_TRUE(testutil::BackwardCpuMatchesReference(
+      EXPECT_TRUE(testutil::BackwardBackendsMatchReference(
           [&](const std::vector<Tensor>& in) { return diffvi::where(cond, in[0], in[1]); },
           {xv, y}));
     }
@@ -219,9 +219,9 @@ TEST(Compare, ValuesParityAndNoGradient) {
   const Tensor a = ints(testutil::Uniform({6, 7}, 1, DType::f32, 0, 3));
   const Tensor b = ints(testutil::Uniform({7}, 2, DType::f32, 0, 3));
   for (size_t k = 0; k < ops.size(); ++k) {
-    EXPECT_TRUE(testutil::CpuMatchesReference([&] { return ops[k].second(a, b); }, 0, 0))
+    EXPECT_TRUE(testutil::BackendsMatchReference([&] { return ops[k].second(a, b); }, 0, 0))
         << ops[k].first;
-    EXPECT_TRUE(testutil::CpuMatchesReference(
+    EXPECT_TRUE(testutil::BackendsMatchReference(
         [&] { return ops[k].second(testutil::TransposedCopy(a), a); }, 0, 0))
         << ops[k].first;
     const std::vector<double> r = ops[k].second(a, b).to_vector<double>();

@@ -33,11 +33,11 @@ TEST(IndexSelect, ValuesParityAndGradcheck) {
   const Tensor idx = Index({4, 1, 1, 0}, {4});
   for (const Tensor& in : {xf, testutil::TransposedCopy(xf), testutil::StridedCopy(xf)}) {
     for (int64_t dim : {0, 1, -1}) {
-      EXPECT_TRUE(testutil::CpuMatchesReference([&] { return diffvi::index_select(in, dim, idx); },
-                                                0, 0));
+      EXPECT_TRUE(testutil::BackendsMatchReference(
+          [&] { return diffvi::index_select(in, dim, idx); }, 0, 0));
     }
   }
-  EXPECT_TRUE(testutil::BackwardCpuMatchesReference(
+  EXPECT_TRUE(testutil::BackwardBackendsMatchReference(
       [&](const std::vector<Tensor>& in) { return diffvi::index_select(in[0], 1, idx); }, {xf}));
   const Tensor leaf = testutil::Leaf(testutil::Uniform({3, 4}, 2, DType::f64));
   for (int64_t dim : {0, 1}) {
@@ -61,9 +61,9 @@ TEST(Gather, ValuesParityAndGradcheck) {
   const Tensor xf = testutil::Uniform({4, 5}, 3);
   const Tensor gi = Index({0, 4, 4, 1, 2, 3, 3, 0, 1, 1, 1, 1}, {4, 3});
   for (const Tensor& in : {xf, testutil::TransposedCopy(xf), testutil::StridedCopy(xf)}) {
-    EXPECT_TRUE(testutil::CpuMatchesReference([&] { return diffvi::gather(in, 1, gi); }, 0, 0));
+    EXPECT_TRUE(testutil::BackendsMatchReference([&] { return diffvi::gather(in, 1, gi); }, 0, 0));
   }
-  EXPECT_TRUE(testutil::BackwardCpuMatchesReference(
+  EXPECT_TRUE(testutil::BackwardBackendsMatchReference(
       [&](const std::vector<Tensor>& in) { return diffvi::gather(in[0], 1, gi); }, {xf}));
   const Tensor leaf = testutil::Leaf(testutil::Uniform({2, 3}, 4, DType::f64));
   EXPECT_GRADCHECK([&](const std::vector<Tensor>& in) { return diffvi::gather(in[0], 1, idx); },
@@ -88,11 +88,11 @@ TEST(ScatterAdd, ValuesParityAndGradcheck) {
   const Tensor si = Index({4, 4, 0, 1, 2, 2, 2, 2, 0, 1, 3, 4}, {3, 4});
   for (const Tensor& in : {xf, testutil::TransposedCopy(xf)}) {
     for (const Tensor& s : {sf, testutil::StridedCopy(sf)}) {
-      EXPECT_TRUE(testutil::CpuMatchesReference(
-          [&] { return diffvi::scatter_add(in, 1, si, s); }));
+      EXPECT_TRUE(
+          testutil::BackendsMatchReference([&] { return diffvi::scatter_add(in, 1, si, s); }));
     }
   }
-  EXPECT_TRUE(testutil::BackwardCpuMatchesReference(
+  EXPECT_TRUE(testutil::BackwardBackendsMatchReference(
       [&](const std::vector<Tensor>& in) { return diffvi::scatter_add(in[0], 1, si, in[1]); },
       {xf, sf}));
   const Tensor lx = testutil::Leaf(testutil::Uniform({2, 4}, 7, DType::f64));
@@ -110,7 +110,7 @@ TEST(ScatterAdd, ValuesParityAndGradcheck) {
 
 TEST(OneHot, ValuesAndDtype) {
   const Tensor idx = Index({2, 0, 1, 2}, {2, 2});
-  for (const char* backend : {"cpu", "reference"}) {
+  for (const std::string& backend : testutil::HostBackends()) {
     diffvi::BackendGuard guard(backend);
     const Tensor h = diffvi::one_hot(idx, 3);
     EXPECT_EQ(h.shape(), (Shape{2, 2, 3}));

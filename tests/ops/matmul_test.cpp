@@ -32,7 +32,7 @@ const std::vector<MatmulShapes> kShapes = {
     {{2, 1, 3, 4}, {3, 4, 2}}, {{0, 4}, {4, 3}},    {{3, 0}, {0, 2}},      {{2, 3}, {3, 0}},
     {{64, 65}, {65, 63}},   {{4, 17, 33}, {33, 9}}, {{1, 7}, {7, 1}},      {{2, 0, 3}, {3, 4}}};
 
-TEST(Matmul, CpuMatchesReferenceF32) {
+TEST(Matmul, BackendsMatchReferenceF32) {
   uint64_t seed = 1;
   for (const auto& [sx, sw] : kShapes) {
     const Tensor x = testutil::Uniform(sx, seed++), w = testutil::Uniform(sw, seed++);
@@ -41,7 +41,7 @@ TEST(Matmul, CpuMatchesReferenceF32) {
     for (const Tensor& xv : {x, testutil::TransposedCopy(x), testutil::StridedCopy(x)}) {
       for (const Tensor& wv : {w, testutil::TransposedCopy(w)}) {
         EXPECT_TRUE(
-            testutil::CpuMatchesReference([&] { return diffvi::matmul(xv, wv); }, 1e-5, atol))
+            testutil::BackendsMatchReference([&] { return diffvi::matmul(xv, wv); }, 1e-5, atol))
             << diffvi::shape_str(sx) << " x " << diffvi::shape_str(sw) << " strides "
             << diffvi::shape_str(xv.strides()) << " " << diffvi::shape_str(wv.strides());
       }
@@ -49,19 +49,19 @@ TEST(Matmul, CpuMatchesReferenceF32) {
   }
 }
 
-TEST(Matmul, CpuMatchesReferenceF64) {
+TEST(Matmul, BackendsMatchReferenceF64) {
   // The CPU backend's f64 path is OpenBLAS; the reference is its oracle in f64 too.
   uint64_t seed = 100;
   for (const auto& [sx, sw] : kShapes) {
     const Tensor x = testutil::Uniform(sx, seed++, DType::f64);
     const Tensor w = testutil::Uniform(sw, seed++, DType::f64);
-    EXPECT_TRUE(testutil::CpuMatchesReference(
+    EXPECT_TRUE(testutil::BackendsMatchReference(
         [&] { return diffvi::matmul(testutil::TransposedCopy(x), w); }, 1e-12, 1e-12))
         << diffvi::shape_str(sx) << " x " << diffvi::shape_str(sw);
   }
 }
 
-TEST(Matmul, BackwardCpuMatchesReferenceF32) {
+TEST(Matmul, BackwardBackendsMatchReferenceF32) {
   uint64_t seed = 200;
   for (const auto& [sx, sw] : kShapes) {
     const Tensor x = testutil::Uniform(sx, seed++), w = testutil::Uniform(sw, seed++);
@@ -69,7 +69,7 @@ TEST(Matmul, BackwardCpuMatchesReferenceF32) {
     int64_t k = 1;
     for (int64_t s : sx) k = std::max(k, s);
     for (int64_t s : sw) k = std::max(k, s);
-    EXPECT_TRUE(testutil::BackwardCpuMatchesReference(
+    EXPECT_TRUE(testutil::BackwardBackendsMatchReference(
         [](const std::vector<Tensor>& in) { return diffvi::matmul(in[0], in[1]); }, {x, w}, 1e-5,
         MatmulAtol(k)))
         << diffvi::shape_str(sx) << " x " << diffvi::shape_str(sw);
@@ -144,7 +144,7 @@ const std::vector<ActCase> kActs = {
     {"sigmoid", Activation::sigmoid, [](const Tensor& t) { return diffvi::sigmoid(t); }},
 };
 
-TEST(Linear, CpuMatchesReferenceF32) {
+TEST(Linear, BackendsMatchReferenceF32) {
   const std::vector<std::pair<Shape, int64_t>> shapes = {
       {{5, 3}, 4}, {{3}, 2}, {{2, 3, 8}, 6}, {{1, 1}, 1}, {{0, 4}, 3}, {{64, 96}, 80}, {{7, 0}, 3}};
   uint64_t seed = 1;
@@ -155,19 +155,17 @@ TEST(Linear, CpuMatchesReferenceF32) {
       const Tensor b = testutil::Uniform({n}, seed++);
       const double atol = MatmulAtol(sx.back());
       for (const Tensor& bias : {b, Tensor()}) {
-        EXPECT_TRUE(testutil::CpuMatchesReference(
+        EXPECT_TRUE(testutil::BackendsMatchReference(
             [&] { return diffvi::linear(testutil::TransposedCopy(x), w, bias, a.act); }, 1e-5,
             atol))
             << a.name << " " << diffvi::shape_str(sx) << " n " << n;
-        EXPECT_TRUE(testutil::CpuMatchesReference(
+        EXPECT_TRUE(testutil::BackendsMatchReference(
             [&] { return diffvi::linear(x, testutil::TransposedCopy(w), bias, a.act); }, 1e-5,
             atol))
             << a.name << " " << diffvi::shape_str(sx) << " n " << n;
       }
-      EXPECT_TRUE(testutil::BackwardCpuMatchesReference(
-          [&](const std::vector<Tensor>& in) {
-            return diffvi::linear(in[0], in[1], in[2], a.act);
-          },
+      EXPECT_TRUE(testutil::BackwardBackendsMatchReference(
+          [&](const std::vector<Tensor>& in) { return diffvi::linear(in[0], in[1], in[2], a.act); },
           {x, w, b}, 1e-5, MatmulAtol(std::max<int64_t>(64, sx.back()))))
           << a.name << " " << diffvi::shape_str(sx);
     }
@@ -178,7 +176,7 @@ TEST(Linear, EqualsUnfusedMatmulAddActivationInF64) {
   const Tensor x = testutil::AwayFromZero({4, 5}, 1, DType::f64);
   const Tensor w = testutil::Uniform({3, 5}, 2, DType::f64);
   const Tensor b = testutil::Uniform({3}, 3, DType::f64);
-  for (const char* backend : {"reference", "cpu"}) {
+  for (const std::string& backend : testutil::HostBackends()) {
     diffvi::BackendGuard guard(backend);
     for (const ActCase& a : kActs) {
       const Tensor fused = diffvi::linear(x, w, b, a.act);

@@ -18,7 +18,7 @@ const std::vector<std::pair<Shape, int64_t>> kSoftmaxCases = {
     {{4, 1}, 1},    {{0, 5}, 1},   {{3, 0}, 0},    {{33, 70}, 1},  {{70, 33}, 0},
     {{2, 5, 3}, 2}, {{}, 0}};
 
-TEST(Softmax, CpuMatchesReferenceF32) {
+TEST(Softmax, BackendsMatchReferenceF32) {
   uint64_t seed = 1;
   for (bool log : {false, true}) {
     for (const auto& [shape, dim] : kSoftmaxCases) {
@@ -27,10 +27,10 @@ TEST(Softmax, CpuMatchesReferenceF32) {
         return log ? diffvi::log_softmax(in, dim) : diffvi::softmax(in, dim);
       };
       for (const Tensor& in : {x, testutil::TransposedCopy(x), testutil::StridedCopy(x)}) {
-        EXPECT_TRUE(testutil::CpuMatchesReference([&] { return f(in); }))
+        EXPECT_TRUE(testutil::BackendsMatchReference([&] { return f(in); }))
             << (log ? "log_softmax " : "softmax ") << diffvi::shape_str(shape) << " dim " << dim;
       }
-      EXPECT_TRUE(testutil::BackwardCpuMatchesReference(
+      EXPECT_TRUE(testutil::BackwardBackendsMatchReference(
           [&](const std::vector<Tensor>& in) { return f(in[0]); }, {x}))
           << (log ? "log_softmax " : "softmax ") << diffvi::shape_str(shape) << " dim " << dim;
     }
@@ -79,28 +79,28 @@ const std::vector<LnCase> kLnCases = {{{4, 6}, {6}},        {{2, 3, 4}, {3, 4}},
                                       {{3, 1}, {1}},        {{0, 4}, {4}},       {{64, 96}, {96}},
                                       {{2, 2, 33}, {33}},   {{7, 2}, {2}}};
 
-TEST(LayerNorm, CpuMatchesReferenceF32) {
+TEST(LayerNorm, BackendsMatchReferenceF32) {
   uint64_t seed = 1;
   for (const auto& [sx, norm] : kLnCases) {
     const Tensor x = testutil::Uniform(sx, seed++, DType::f32, -3, 3);
     const Tensor w = testutil::Uniform(norm, seed++, DType::f32, 0.5, 1.5);
     const Tensor b = testutil::Uniform(norm, seed++);
     for (const Tensor& in : {x, testutil::TransposedCopy(x), testutil::StridedCopy(x)}) {
-      EXPECT_TRUE(testutil::CpuMatchesReference(
-          [&] { return diffvi::layer_norm(in, norm, w, b); }))
-          << diffvi::shape_str(sx);
-      EXPECT_TRUE(testutil::CpuMatchesReference([&] { return diffvi::layer_norm(in, norm); }))
+      EXPECT_TRUE(testutil::BackendsMatchReference([&] {
+        return diffvi::layer_norm(in, norm, w, b);
+      })) << diffvi::shape_str(sx);
+      EXPECT_TRUE(testutil::BackendsMatchReference([&] { return diffvi::layer_norm(in, norm); }))
           << diffvi::shape_str(sx) << " no affine";
     }
     // Backward (dx, dweight, dbias): the parameter gradients sum over rows, so allow the
     // reduction-order slack of a rows-long f32 sum.
-    EXPECT_TRUE(testutil::BackwardCpuMatchesReference(
+    EXPECT_TRUE(testutil::BackwardBackendsMatchReference(
         [&](const std::vector<Tensor>& in) {
           return diffvi::layer_norm(in[0], norm, in[1], in[2]);
         },
         {x, w, b}, 1e-5, 1e-5 * std::max<int64_t>(1, sx[0])))
         << diffvi::shape_str(sx);
-    EXPECT_TRUE(testutil::BackwardCpuMatchesReference(
+    EXPECT_TRUE(testutil::BackwardBackendsMatchReference(
         [&](const std::vector<Tensor>& in) { return diffvi::layer_norm(in[0], norm); }, {x}))
         << diffvi::shape_str(sx) << " no affine";
   }

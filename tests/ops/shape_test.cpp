@@ -82,16 +82,17 @@ void PrintTo(const ShapeCase& c, std::ostream* os) { *os << c.name; }
 
 class ShapeOpTest : public ::testing::TestWithParam<ShapeCase> {};
 
-TEST_P(ShapeOpTest, CpuMatchesReferenceExactly) {
+TEST_P(ShapeOpTest, BackendsMatchReferenceExactly) {
   const ShapeCase& c = GetParam();
   const Tensor x = testutil::Uniform(c.input, 1);
   for (const Tensor& in : {x, testutil::TransposedCopy(x), testutil::StridedCopy(x)}) {
-    EXPECT_TRUE(testutil::CpuMatchesReference([&] { return diffvi::contiguous(c.fn(in)); }, 0, 0))
+    EXPECT_TRUE(
+        testutil::BackendsMatchReference([&] { return diffvi::contiguous(c.fn(in)); }, 0, 0))
         << c.name;
     // The op must not depend on the input's layout, only its values.
     EXPECT_TRUE(Equal(c.fn(in), c.fn(x))) << c.name;
   }
-  EXPECT_TRUE(testutil::BackwardCpuMatchesReference(
+  EXPECT_TRUE(testutil::BackwardBackendsMatchReference(
       [&](const std::vector<Tensor>& in) { return c.fn(in[0]); }, {x}, 0, 0))
       << c.name;
 }

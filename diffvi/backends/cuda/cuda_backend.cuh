@@ -37,26 +37,10 @@ class CudaBackend : public Backend {
   bool supports(DType dtype) const override { return dtype != DType::f64; }
   Allocator& allocator() override { return caching_; }
 
-  void copy(const Buf& dst, const Buf& src) override;
-  void copy_from_host(void* dst, const void* host_src, size_t bytes) override;
-  void copy_to_host(void* host_dst, const void* src, size_t bytes) override;
-  void fill(const Buf& dst, double value) override;
-  void random(const Buf& dst, Distribution dist, double a, double b, uint64_t seed,
-              uint64_t offset) override;
-  void arange(const Buf& dst, double start, double step) override;
+  DIFFVI_PRIMITIVE_KERNELS(DIFFVI_DECLARE_OVERRIDE)
 
-  void unary(UnaryOp op, const Buf& dst, const Buf& x, double a, double b) override;
-  void unary_backward(UnaryOp op, const Buf& dx, const Buf& x, const Buf& dy, double a,
-                      double b) override;
-  void binary(BinaryOp op, const Buf& dst, const Buf& x, const Buf& y) override;
-  void where(const Buf& dst, const Buf& cond, const Buf& x, const Buf& y) override;
-
-  void reduce(ReduceOp op, const Buf& dst, const Buf& src) override;
-  void cumsum(const Buf& dst, const Buf& src, int64_t axis) override;
-
-  void matmul(const Buf& dst, const Buf& x, const Buf& w, bool trans_x, bool trans_w) override;
+  // The fused kernels it accelerates (today all of them).
   void linear(const Buf& dst, const Buf& x, const Buf& w, const Buf* bias, Activation act) override;
-
   // Direct kernels, one thread per output element (cuda_conv.cu).
   void conv2d(const Buf& y, const Buf& x, const Buf& w, const Buf* bias,
               const Conv2dParams& p) override;
@@ -64,7 +48,6 @@ class CudaBackend : public Backend {
                             const Conv2dParams& p) override;
   void conv2d_backward_weights(const Buf& dw, const Buf* dbias, const Buf& x, const Buf& dy,
                                const Conv2dParams& p) override;
-
   void softmax(const Buf& dst, const Buf& x, bool log) override;
   void softmax_backward(const Buf& dx, const Buf& y, const Buf& dy, bool log) override;
   void layer_norm(const Buf& y, const Buf& mean, const Buf& rstd, const Buf& x, const Buf* gamma,
@@ -72,11 +55,6 @@ class CudaBackend : public Backend {
   void layer_norm_backward(const Buf& dx, const Buf* dgamma, const Buf* dbeta, const Buf& dy,
                            const Buf& x, const Buf& mean, const Buf& rstd,
                            const Buf* gamma) override;
-
-  void index_select(const Buf& dst, const Buf& src, int64_t axis, const Buf& index) override;
-  void gather(const Buf& dst, const Buf& src, int64_t axis, const Buf& index) override;
-  void scatter_add(const Buf& dst, int64_t axis, const Buf& index, const Buf& src) override;
-
   void adamw(std::span<const AdamWSlot> slots, const AdamWConfig& config) override;
 
   // The cuBLAS handle, created on first use (creating it costs ~100 ms and device memory).

@@ -6,23 +6,11 @@
 #include <string>
 
 #include "diffvi/backends/cuda/cuda_backend.cuh"
+#include "diffvi/tensor/host_views.h"
 
 namespace diffvi::cuda {
 
 namespace {
-
-// (strides with `axis` zeroed, stride along `axis`); a rank-0 buffer is indexed as 1-D of
-// length 1, whose only valid index is 0.
-struct AxisSplit {
-  Strides rest;
-  int64_t step;
-};
-AxisSplit split_axis(const Strides& strides, int64_t axis) {
-  if (strides.empty()) return {strides, 0};
-  Strides rest = strides;
-  rest[static_cast<size_t>(axis)] = 0;
-  return {rest, strides[static_cast<size_t>(axis)]};
-}
 
 void require_index(const char* kernel, const Buf& index) {
   if (index.dtype != DType::i64) {

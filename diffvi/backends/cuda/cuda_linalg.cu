@@ -8,39 +8,12 @@
 #include <utility>
 
 #include "diffvi/backends/cuda/cuda_backend.cuh"
+#include "diffvi/tensor/host_views.h"
 #include "diffvi/tensor/scalar_math.h"
 
 namespace diffvi::cuda {
 
 namespace {
-
-// A logical [B, R, C] operand: element (b, r, c) at data[b * sb + r * sr + c * sc] (as the
-// reference's MatView). A transposed operand only swaps sr and sc.
-struct MatView {
-  int64_t batch, rows, cols;
-  int64_t sb, sr, sc;
-};
-
-MatView mat_view(const Buf& b, bool transposed, const char* what) {
-  MatView v{};
-  if (b.ndim() == 3) {
-    v = {b.shape[0], b.shape[1], b.shape[2], b.strides[0], b.strides[1], b.strides[2]};
-  } else if (b.ndim() == 2) {
-    v = {1, b.shape[0], b.shape[1], 0, b.strides[0], b.strides[1]};
-  } else {
-    throw ShapeError(std::string("cuda backend: matmul needs a 2-D or 3-D ") + what + ", got " +
-                     shape_str(b.shape));
-  }
-  if (v.batch == 1) v.sb = 0;  // a batch of one serves every batch index
-  if (transposed) {
-    std::swap(v.rows, v.cols);
-    std::swap(v.sr, v.sc);
-  }
-  // The stride of an extent-1 dim is never used; normalise it so layout tests below pass.
-  if (v.cols == 1) v.sc = 1;
-  if (v.rows == 1) v.sr = v.cols;
-  return v;
-}
 
 // How cuBLAS (column-major) sees a row-major logical matrix M [R, C]. Row-major storage
 // (sc == 1) is Mᵀ in column-major with ld = sr; column-major storage (sr == 1) is M with
@@ -69,9 +42,9 @@ int to_int(int64_t v, const char* what) {
 
 void CudaBackend::matmul(const Buf& dst, const Buf& x, const Buf& w, bool trans_x, bool trans_w) {
   require_f32("matmul", x.dtype);
-  MatView a = mat_view(x, trans_x, "x");
-  MatView b = mat_view(w, trans_w, "w");
-  const MatView c = mat_view(dst, false, "dst");
+  MatView a = mat_view(x, trans_x, "cuda backend", "x");
+  MatView b = mat_view(w, trans_w, "cuda backend", "w");
+  const MatView c = mat_view(dst, false, "cuda backend", "dst");
   if (a.cols != b.rows || a.rows != c.rows || b.cols != c.cols ||
       (a.batch != 1 && a.batch != c.batch) || (b.batch != 1 && b.batch != c.batch)) {
     throw ShapeError("cuda backend: matmul of " + shape_str(x.shape) + (trans_x ? "ᵀ" : "") +
@@ -93,12 +66,12 @@ void CudaBackend::matmul(const Buf& dst, const Buf& x, const Buf& w, bool trans_
   GemmOperand ga = gemm_operand(a), gb = gemm_operand(b);
   if (!ga.usable) {
     xa = contiguous_copy(x, keep_a);
-    a = mat_view(xa, trans_x, "x");
+    a = mat_view(xa, trans_x, "cuda backend", "x");
     ga = gemm_operand(a);
   }
   if (!gb.usable) {
     wb = contiguous_copy(w, keep_b);
-    b = mat_view(wb, trans_w, "w");
+    b = mat_view(wb, trans_w, "cuda backend", "w");
     gb = gemm_operand(b);
   }
   // Row-major C = A B is column-major Cᵀ = Bᵀ Aᵀ: pass B first.

@@ -5,24 +5,11 @@
 #include <cmath>
 
 #include "diffvi/backends/cuda/cuda_backend.cuh"
+#include "diffvi/tensor/host_views.h"
 
 namespace diffvi::cuda {
 
 namespace {
-
-// A [rows, cols] operand: element (r, c) at data[r * sr + c * sc]. As in the reference, any rank
-// other than 2 is read as a contiguous buffer whose last dim is the row.
-struct RowView {
-  int64_t rows, cols, sr, sc;
-};
-
-RowView row_view(const Buf& b) {
-  if (b.ndim() == 2) return {b.shape[0], b.shape[1], b.strides[0], b.strides[1]};
-  const int64_t cols = b.ndim() == 0 ? 1 : b.shape.back();
-  int64_t rows = 1;
-  for (int64_t d = 0; d + 1 < b.ndim(); ++d) rows *= b.shape[d];
-  return {rows, cols, cols, 1};
-}
 
 // A small 1-D operand (gamma, mean, ...) read by logical index; `absent` when not given.
 struct VecRef {

@@ -4,8 +4,8 @@
 #include <type_traits>
 
 #include "diffvi/backends/reference/reference_backend.h"
-#include "diffvi/tensor/scalar_math.h"
 #include "diffvi/backends/reference/strided_loop.h"
+#include "diffvi/tensor/scalar_math.h"
 
 namespace diffvi {
 

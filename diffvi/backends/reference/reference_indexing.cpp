@@ -4,25 +4,11 @@
 
 #include "diffvi/backends/reference/reference_backend.h"
 #include "diffvi/backends/reference/strided_loop.h"
+#include "diffvi/tensor/host_views.h"
 
 namespace diffvi {
 
 using strided::for_each_offset;
-
-namespace {
-
-// Splits `strides` into (strides with `axis` zeroed, stride along `axis`). A rank-0 buffer is
-// indexed as if 1-D of length 1 (PyTorch allows dim 0 there), so its only valid index is 0.
-struct AxisSplit {
-  Strides rest;
-  int64_t step;
-};
-AxisSplit split_axis(const Strides& strides, int64_t axis) {
-  if (strides.empty()) return {strides, 0};
-  return {strided::with_zero_stride(strides, axis), strides[static_cast<size_t>(axis)]};
-}
-
-}  // namespace
 
 void ReferenceBackend::index_select(const Buf& dst, const Buf& src, int64_t axis,
                                     const Buf& index) {

@@ -1,49 +1,20 @@
 // Reference backend: batched matmul with transpose flags, and the fused linear layer.
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "diffvi/backends/reference/reference_backend.h"
-#include "diffvi/tensor/scalar_math.h"
 #include "diffvi/backends/reference/strided_loop.h"
+#include "diffvi/tensor/host_views.h"
+#include "diffvi/tensor/scalar_math.h"
 
 namespace diffvi {
-
-namespace {
-
-// A logical [B, R, C] operand: element (b, r, c) at data[b * sb + r * sr + c * sc]. Reading a
-// transposed operand is then only a swap of sr and sc, and a 2-D buffer is a batch of one.
-struct MatView {
-  int64_t batch, rows, cols;
-  int64_t sb, sr, sc;
-};
-
-MatView mat_view(const Buf& b, bool transposed, const char* kernel, const char* what) {
-  MatView v{};
-  if (b.ndim() == 3) {
-    v = {b.shape[0], b.shape[1], b.shape[2], b.strides[0], b.strides[1], b.strides[2]};
-  } else if (b.ndim() == 2) {
-    v = {1, b.shape[0], b.shape[1], 0, b.strides[0], b.strides[1]};
-  } else {
-    throw ShapeError(std::string("reference backend: ") + kernel + " needs a 2-D or 3-D " + what +
-                     ", got " + shape_str(b.shape));
-  }
-  if (v.batch == 1) v.sb = 0;  // a batch of one serves every batch index
-  if (transposed) {
-    std::swap(v.rows, v.cols);
-    std::swap(v.sr, v.sc);
-  }
-  return v;
-}
-
-}  // namespace
 
 void ReferenceBackend::matmul(const Buf& dst, const Buf& x, const Buf& w, bool trans_x,
                               bool trans_w) {
   strided::require_floating("matmul", x.dtype);
-  const MatView a = mat_view(x, trans_x, "matmul", "x");
-  const MatView b = mat_view(w, trans_w, "matmul", "w");
-  const MatView c = mat_view(dst, false, "matmul", "dst");
+  const MatView a = mat_view(x, trans_x, "reference backend", "x");
+  const MatView b = mat_view(w, trans_w, "reference backend", "w");
+  const MatView c = mat_view(dst, false, "reference backend", "dst");
   if (a.cols != b.rows || a.rows != c.rows || b.cols != c.cols ||
       (a.batch != 1 && a.batch != c.batch) || (b.batch != 1 && b.batch != c.batch)) {
     throw ShapeError("reference backend: matmul of " + shape_str(x.shape) + (trans_x ? "ᵀ" : "") +

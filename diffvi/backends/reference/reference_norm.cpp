@@ -6,24 +6,11 @@
 
 #include "diffvi/backends/reference/reference_backend.h"
 #include "diffvi/backends/reference/strided_loop.h"
+#include "diffvi/tensor/host_views.h"
 
 namespace diffvi {
 
 namespace {
-
-// A [rows, cols] operand: element (r, c) at data[r * sr + c * sc]. The contract hands these
-// kernels 2-D buffers; any other rank is read as a contiguous buffer whose last dim is the row.
-struct RowView {
-  int64_t rows, cols, sr, sc;
-};
-
-RowView row_view(const Buf& b) {
-  if (b.ndim() == 2) return {b.shape[0], b.shape[1], b.strides[0], b.strides[1]};
-  const int64_t cols = b.ndim() == 0 ? 1 : b.shape.back();
-  int64_t rows = 1;
-  for (int64_t d = 0; d + 1 < b.ndim(); ++d) rows *= b.shape[d];
-  return {rows, cols, cols, 1};
-}
 
 // Element i of a small 1-D operand (gamma, mean, ...) as a double; 1 when absent.
 template <class T>

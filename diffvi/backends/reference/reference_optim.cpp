@@ -1,7 +1,7 @@
 // Reference backend: the fused AdamW update.
 #include "diffvi/backends/reference/reference_backend.h"
-#include "diffvi/tensor/scalar_math.h"
 #include "diffvi/backends/reference/strided_loop.h"
+#include "diffvi/tensor/scalar_math.h"
 
 namespace diffvi {
 

@@ -5,28 +5,14 @@
 #include <vector>
 
 #include "diffvi/backends/reference/reference_backend.h"
-#include "diffvi/tensor/scalar_math.h"
 #include "diffvi/backends/reference/strided_loop.h"
+#include "diffvi/tensor/scalar_math.h"
 
 namespace diffvi {
 
 using strided::for_each_offset;
 
 namespace {
-
-const char* reduce_name(ReduceOp op) {
-  switch (op) {
-    case ReduceOp::sum:
-      return "sum";
-    case ReduceOp::max:
-      return "max";
-    case ReduceOp::min:
-      return "min";
-    case ReduceOp::logsumexp:
-      return "logsumexp";
-  }
-  return "?";
-}
 
 // In double (float inputs convert); the definitions are shared with the CUDA kernels.
 double nan_max(double acc, double v) { return scalar::nan_max(acc, v); }
