@@ -9,7 +9,7 @@
 
 #include "diffvi/autograd/node.h"
 #include "diffvi/autograd/ops.h"
-#include "diffvi/diffusion/vp_linear.h"
+#include "diffvi/diffusion/schedules/vp_linear.h"
 #include "diffvi/solvers/dpm_solver.h"
 
 namespace {

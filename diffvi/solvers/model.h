@@ -10,7 +10,7 @@
 #include <memory>
 #include <optional>
 
-#include "diffvi/diffusion/noise_schedule.h"
+#include "diffvi/diffusion/schedules/noise_schedule.h"
 #include "diffvi/tensor/tensor.h"
 
 namespace diffvi::solvers {

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <tuple>
 
-#include "diffvi/diffusion/discrete_schedule.h"
+#include "diffvi/diffusion/schedules/discrete_schedule.h"
 #include "diffvi/tensor/errors.h"
 #include "problems.h"
 
