@@ -1,5 +1,6 @@
-// The vi layer in one include: distributions, bijectors, the model API, guides (ADVI, flows),
-// NUTS with its diagnostics, and fit().
+// The vi library in one include: the model API, distributions, transforms, fit() with its
+// registry and Posterior, the guides (ADVI, flows), MCMC (NUTS and its diagnostics) and the
+// paper methods (DMVI).
 #pragma once
 
 #include "diffvi/vi/distributions/categorical.h"
@@ -13,10 +14,18 @@
 #include "diffvi/vi/distributions/uniform.h"
 #include "diffvi/vi/guides/advi.h"
 #include "diffvi/vi/guides/flows.h"
+#include "diffvi/vi/guides/register.h"
 #include "diffvi/vi/infer/fit.h"
+#include "diffvi/vi/infer/fit_options.h"
 #include "diffvi/vi/infer/guide.h"
+#include "diffvi/vi/infer/method_options.h"
+#include "diffvi/vi/infer/posterior.h"
+#include "diffvi/vi/infer/registry.h"
+#include "diffvi/vi/infer/sampler_result.h"
 #include "diffvi/vi/mcmc/diagnostics.h"
 #include "diffvi/vi/mcmc/nuts.h"
+#include "diffvi/vi/mcmc/register.h"
 #include "diffvi/vi/methods/dmvi/dmvi.h"
+#include "diffvi/vi/methods/dmvi/register.h"
 #include "diffvi/vi/model/model.h"
 #include "diffvi/vi/transforms/bijector.h"

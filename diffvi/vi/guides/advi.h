@@ -7,6 +7,12 @@
 
 namespace diffvi::vi {
 
+// fit()'s options for "advi" and "advi-fullrank".
+struct AdviOptions {
+  static constexpr const char* kTypeName = "AdviOptions";
+  double init_scale = 0.1;  // the initial σ (mean-field) or diagonal of L (full rank)
+};
+
 class MeanFieldNormal : public Guide {
  public:
   // μ = 0, σ = init_scale.

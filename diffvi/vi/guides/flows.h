@@ -18,6 +18,7 @@
 namespace diffvi::vi {
 
 struct FlowOptions {
+  static constexpr const char* kTypeName = "FlowOptions";
   int64_t num_layers = 2;  // autoregressive layers / coupling layers
   std::vector<int64_t> hidden{256, 256};
   Activation activation = Activation::gelu_erf;

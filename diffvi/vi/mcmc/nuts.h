@@ -13,9 +13,12 @@
 #include <functional>
 #include <vector>
 
+#include "diffvi/vi/infer/sampler_result.h"
+
 namespace diffvi::vi {
 
 struct NutsOptions {
+  static constexpr const char* kTypeName = "NutsOptions";
   int64_t num_chains = 4;
   int64_t num_warmup = 1000;
   int64_t num_samples = 1000;
@@ -58,9 +61,8 @@ struct NutsOptions {
 using BatchedLogDensity =
     std::function<void(const double* z, int64_t n, double* logp, double* grad)>;
 
-struct NutsResult {
-  int64_t num_chains = 0, num_samples = 0, dim = 0;
-  std::vector<double> draws;                        // [chain][sample][dim], unconstrained
+// The draws (SamplerResult: num_chains, num_samples, dim, draws) and NUTS's diagnostics.
+struct NutsResult : SamplerResult {
   std::vector<double> log_density;                  // [chain][sample]
   std::vector<double> step_size;                    // per chain, after warmup
   std::vector<std::vector<double>> inverse_metric;  // per chain, after warmup

@@ -83,9 +83,10 @@ TEST_P(FlowTest, FitsBanana) {
   opt.lr = 5e-3;
   opt.num_particles = 64;
   opt.seed = 2;
-  opt.flow = small_flow(DType::f32);
-  opt.flow.hidden = {32, 32};
-  if (GetParam() == "realnvp") opt.flow.num_layers = 4;
+  vi::FlowOptions flow = small_flow(DType::f32);
+  flow.hidden = {32, 32};
+  if (GetParam() == "realnvp") flow.num_layers = 4;
+  opt.set_method_options(flow);
   vi::Posterior post = vi::fit(banana, opt);
   // KL(q || p) = E_q[log q - log p] from fresh draws.
   diffvi::Generator gen(9);

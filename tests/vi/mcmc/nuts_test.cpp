@@ -97,11 +97,12 @@ TEST(Nuts, NonCentredFunnelThroughModel) {
   vi::FitOptions opt;
   opt.method = "nuts";
   opt.seed = 3;
-  opt.nuts = quick_options(3);
-  opt.nuts.num_warmup = vitest::scaled<int64_t>(500, 150);
-  opt.nuts.num_samples = vitest::scaled<int64_t>(1000, 200);
+  vi::NutsOptions nuts = quick_options(3);
+  nuts.num_warmup = vitest::scaled<int64_t>(500, 150);
+  nuts.num_samples = vitest::scaled<int64_t>(1000, 200);
+  opt.set_method_options(nuts);
   vi::Posterior post = vi::fit(m, opt);
-  const vi::NutsResult& r = *post.nuts();
+  const vi::NutsResult& r = *post.sampler_result<vi::NutsResult>();
   EXPECT_LT(r.max_r_hat(), vitest::scaled(1.01, 1.05));
   expect_mean(r, 0, 0.0, 3.0);
   EXPECT_NEAR(r.sd(0), 3.0, 4 * 3.0 / std::sqrt(2 * r.ess(0)));
@@ -149,17 +150,19 @@ TEST(Nuts, EightSchoolsMatchesReference) {
     t.observe("y", vi::Normal(mu + tau * eta, sigma), y);
   });
   vi::FitOptions opt;
-  opt.nuts = quick_options(8);
+  vi::NutsOptions nuts = quick_options(8);
+  opt.set_method_options(nuts);
   if (vitest::kSanitized) {  // exercise the path only; the statistics need the full run
-    opt.nuts.num_chains = 2;
-    opt.nuts.num_warmup = 60;
-    opt.nuts.num_samples = 40;
+    nuts.num_chains = 2;
+    nuts.num_warmup = 60;
+    nuts.num_samples = 40;
+    opt.set_method_options(nuts);
     vi::Posterior post = vi::fit(m, opt);
     EXPECT_EQ(post.draws().size(0), 80);
     return;
   }
   vi::Posterior post = vi::fit(m, opt);
-  const vi::NutsResult& r = *post.nuts();
+  const vi::NutsResult& r = *post.sampler_result<vi::NutsResult>();
   EXPECT_LT(r.max_r_hat(), 1.01);
   EXPECT_LT(r.divergences, 20);
   auto sites = m.constrain(post.draws());

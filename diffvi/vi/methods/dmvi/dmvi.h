@@ -96,6 +96,7 @@
 namespace diffvi::vi {
 
 struct DmviOptions {
+  static constexpr const char* kTypeName = "DmviOptions";
   // Width of the noise network (the paper: 256). Half the width buys twice the draws per step
   // in less time, which the funnels need more (hierarchical 5, N = 100, 5 seeds, no dropout,
   // errors against the exact posterior and fit time: 256 × 16 draws .053 / .086 in 14.7 s,

@@ -215,7 +215,9 @@ TEST(Dmvi, ShortFitLandsOnTheExactPosterior) {
 
   const int64_t steps = vitest::scaled<int64_t>(600, 40);
   vi::FitOptions opt = dmvi_options(steps);
-  opt.dmvi.hidden = 64;
+  vi::DmviOptions dm;
+  dm.hidden = 64;
+  opt.set_method_options(dm);
   opt.final_lr_fraction = 0.01;
   vi::Posterior post = vi::fit(model, opt);
   auto& g = dynamic_cast<vi::DmviGuide&>(*post.guide());
@@ -248,10 +250,10 @@ TEST(Dmvi, ShortFitLandsOnTheExactPosterior) {
 // conjugate model ADVI's ELBO stays below log p(y) and its σ reaches the exact 1/sqrt(N + 1)
 // (a flipped entropy would shrink σ towards 0).
 TEST(Dmvi, BaselinesAreTheLibrarysMethods) {
-  const vi::FitOptions defaults;
-  EXPECT_EQ(defaults.flow.num_layers, 2);
-  EXPECT_EQ(defaults.flow.hidden, (std::vector<int64_t>{256, 256}));
-  EXPECT_EQ(defaults.flow.activation, diffvi::Activation::gelu_erf);
+  const vi::FlowOptions defaults;
+  EXPECT_EQ(defaults.num_layers, 2);
+  EXPECT_EQ(defaults.hidden, (std::vector<int64_t>{256, 256}));
+  EXPECT_EQ(defaults.activation, diffvi::Activation::gelu_erf);
 
   const MeanData data = make_mean_data(12);
   vi::Model model = mean_model(data.y);
