@@ -32,7 +32,7 @@ NutsResult nuts(const BatchedLogDensity& f, int64_t dim, const NutsOptions& o) {
   tasks.reserve(C);
   for (int64_t c = 0; c < C; ++c) {
     chains[c].d = dim;
-    chains[c].rng.seed(o.seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(c) * 7919 + 1);
+    chains[c].rng.manual_seed(o.seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(c) * 7919 + 1);
     chains[c].result_grad.assign(dim, 0.0);
     tasks.push_back(run_chain(chains[c], o));
   }

@@ -7,10 +7,10 @@
 #include <cstdint>
 #include <exception>
 #include <limits>
-#include <random>
 #include <utility>
 #include <vector>
 
+#include "diffvi/tensor/generator.h"
 #include "diffvi/vi/mcmc/nuts.h"
 
 namespace diffvi::vi::detail {
@@ -39,7 +39,9 @@ struct ChainTask {
 // One chain's state, its mailbox with the driver, and its statistics.
 struct Chain {
   int64_t d = 0;
-  std::mt19937_64 rng;
+  // The library's Philox stream (one counter per scalar draw), so a chain's draws are the same
+  // with every standard library, unlike std::normal_distribution's.
+  Generator rng;
   std::vector<double> request;  // the point waiting for evaluation
   bool waiting = false;
   double result_logp = 0;
@@ -52,8 +54,8 @@ struct Chain {
   double step_size = 0;
   std::vector<double> inv_metric;
 
-  double uniform() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); }
-  double normal() { return std::normal_distribution<double>(0.0, 1.0)(rng); }
+  double uniform() { return philox_uniform(rng.seed(), rng.advance(1), 0); }  // U(0, 1)
+  double normal() { return philox_normal(rng.seed(), rng.advance(1), 0); }    // N(0, 1)
 };
 
 // Runs o.num_warmup + o.num_samples transitions of chain c (which must outlive the task).

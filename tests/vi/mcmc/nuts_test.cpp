@@ -77,7 +77,10 @@ TEST(Nuts, CentredFunnel) {
       g[2 * i + 1] = -x * std::exp(-v);
     }
   };
-  vi::NutsOptions o = quick_options(2);
+  // Seed 3: on this hard target about 1 seed in 20 misses the R-hat and divergence bounds below,
+  // with either random stream (seeds 0-19: seed 4 with std::mt19937_64, seeds 2 and 16 with
+  // Philox, at R-hat 1.015-1.016 and 97-108 divergences); the others pass with room.
+  vi::NutsOptions o = quick_options(3);
   o.target_accept = 0.95;
   o.num_samples = 2000;
   vi::NutsResult r = vi::nuts(f, 2, o);
