@@ -52,17 +52,9 @@ vi::FitOptions method_options(const std::string& method, const Settings& s, uint
   vi::FitOptions o;
   o.seed = seed;
   if (method == "dmvi") {
-    // Paper: AdamW lr 1e-3, weight decay 1e-5, width 256, dropout 0.1. Ours (DmviOptions' defaults:
-    // width 128, no dropout; see dmvi.h): 48 draws per step (the paper's 5 leave the gradient too
-    // noisy to learn the funnels of hierarchical 5; 16 at width 256 cost more than 32 at 128), the
-    // affine map first fitted by 2000 steps of full-rank ADVI (DmviOptions::advi_steps), then
-    // 5000 steps of the chain with the sticking-the-landing gradient (2000 in --quick), at lr
-    // 2e-3 (with the learned gains on hierarchical 5, N = 100, 5 seeds: 2500 steps at lr 1e-3
-    // reached .037 / .076, at 2e-3 .036 / .074, at 3e-3 .036 / .074; 5000 steps at 2e-3
-    // .031 / .068, the only change tried that narrowed its tail; the step count is what the
-    // 20 s fit budget caps).
-    // The rest (lr 2e-3, weight decay 1e-5, decay to 1%, 48 draws per step) is DMVI's
-    // registered default (methods/dmvi/register.cpp); --quick halves the steps' budget.
+    // DMVI's registered defaults (methods/dmvi/register.cpp; docs/dmvi.md says how they were
+    // chosen against the paper's): 5000 steps at lr 2e-3 decayed to 1%, weight decay 1e-5, 48
+    // draws per step, DmviOptions{}. --quick runs 2000 steps.
     o.method = "dmvi";
     if (s.quick) o.steps = 2000;
     vi::DmviOptions dm;
