@@ -9,9 +9,10 @@
 namespace diffvi::vi {
 
 void register_builtin_methods() {
-  register_guides();  // advi, advi-fullrank, maf, iaf, realnvp
-  register_mcmc();    // nuts
-  register_dmvi();    // dmvi
+  register_guides();           // advi, advi-fullrank, maf, iaf, realnvp
+  register_mcmc();             // nuts
+  register_dmvi();             // dmvi
+  set_default_method("nuts");  // what FitOptions{} runs: the gold standard
 }
 
 }  // namespace diffvi::vi

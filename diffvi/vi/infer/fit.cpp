@@ -71,20 +71,20 @@ std::vector<double> optimize(Guide& guide, const Model& model, const FitSettings
 Posterior fit(const Model& model, const FitOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   const MethodSpec spec = find_method(options.method);
+  const std::string method = options.method.empty() ? default_method() : options.method;
   const FitSettings s = resolve(options, spec.defaults);
   check_settings(model, s);
   const MethodOptions* own = options.method_options.get();
   if (spec.validate) spec.validate(own);
   if (spec.run_sampler) {
     auto samples = spec.run_sampler(model, s, own);
-    return Posterior(options.method, model, s, std::move(samples), seconds_since(start));
+    return Posterior(method, model, s, std::move(samples), seconds_since(start));
   }
   check_optimizer_settings(s);
   Generator gen(s.seed);
   std::shared_ptr<Guide> guide = spec.make_guide(model.dim(), s, own, gen);
   std::vector<double> objective = optimize(*guide, model, s, gen);
-  return Posterior(options.method, model, s, std::move(guide), std::move(objective),
-                   seconds_since(start));
+  return Posterior(method, model, s, std::move(guide), std::move(objective), seconds_since(start));
 }
 
 Posterior fit(const Model& model, std::shared_ptr<Guide> guide, const FitOptions& options) {

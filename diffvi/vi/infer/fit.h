@@ -2,7 +2,7 @@
 // name in the registry (registry.h), so this file knows no method; available_methods() lists
 // them. It returns a Posterior (posterior.h).
 //
-//   vi::Posterior post = vi::fit(model, {.method = "nuts"});
+//   vi::Posterior post = vi::fit(model, vi::FitOptions().set_method(name));
 //   auto draws = post.sample_sites(4000, gen);   // name -> [4000, *shape]
 //
 // Variational methods are Guides (guide.h). Each step draws num_particles reparameterised

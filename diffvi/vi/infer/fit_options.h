@@ -1,7 +1,7 @@
 // FitOptions: what a call of fit() asks for. Only the settings every variational method shares
 // live here; a method's own options (network, chain, sampler, ...) are its own struct, passed with
 // set_method_options(). A shared setting left unset takes the method's registered default
-// (registry.h), so fit(model, {.method = "dmvi"}) runs DMVI with DMVI's settings.
+// (registry.h), so fit(model, {.method = m}) runs method m with the settings m was tuned with.
 #pragma once
 
 #include <cstdint>
@@ -24,8 +24,8 @@ struct FitSettings {
   // Cosine decay of the learning rate to lr · final_lr_fraction over the steps.
   double final_lr_fraction = 0.1;
   double clip_grad_norm = 0;  // global gradient norm; 0 = no clipping
-  // Every tensor of the guide in this dtype; unset, the method decides (ADVI f64, flows and DMVI
-  // their options' dtype).
+  // Every tensor of the guide in this dtype; unset, the method decides (its own options' dtype,
+  // or its default).
   std::optional<DType> dtype;
   // Always the caller's (FitOptions), never a method's default.
   uint64_t seed = 0;
@@ -33,9 +33,9 @@ struct FitSettings {
 };
 
 struct FitOptions {
-  std::string method = "nuts";  // a name from available_methods()
-  uint64_t seed = 0;            // seeds every method
-  int64_t batch_size = 0;       // 0 = full data
+  std::string method;      // a name from available_methods(); empty: default_method()
+  uint64_t seed = 0;       // seeds every method
+  int64_t batch_size = 0;  // 0 = full data
   // Unset: the method's default (FitSettings shows the generic ones).
   std::optional<int64_t> steps;
   std::optional<double> lr;
@@ -83,7 +83,7 @@ struct FitOptions {
     dtype = v;
     return *this;
   }
-  // e.g. set_method_options(DmviOptions{.hidden = 64}); the method checks the type.
+  // e.g. set_method_options(MyOptions{.width = 64}); the method checks the type.
   template <class T>
   FitOptions& set_method_options(T value) {
     method_options = make_method_options(std::move(value));

@@ -1,4 +1,4 @@
-// MethodOptions: the options a method owns (DmviOptions, FlowOptions, NutsOptions, ...), carried
+// MethodOptions: the options a method owns (its network, chain, sampler settings, ...), carried
 // through FitOptions without fit() knowing their types. A method's options stay a plain struct
 // (designated initialisers keep working); FitOptions::set_method_options(T{...}) wraps it in a
 // MethodOptionsOf<T>, and the method unwraps it with options_cast<T>, which checks the type.
@@ -16,11 +16,11 @@ namespace diffvi::vi {
 class MethodOptions {
  public:
   virtual ~MethodOptions() = default;
-  // The wrapped struct's name, for error messages ("DmviOptions").
+  // The wrapped struct's name, for error messages ("MyOptions").
   virtual const char* type_name() const = 0;
 };
 
-// T must name itself: `static constexpr const char* kTypeName = "DmviOptions";`.
+// T must name itself: `static constexpr const char* kTypeName = "MyOptions";`.
 template <class T>
 class MethodOptionsOf final : public MethodOptions {
  public:

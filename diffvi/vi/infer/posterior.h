@@ -45,7 +45,7 @@ class Posterior {
   double fit_seconds() const { return fit_seconds_; }
   // The trained guide (VI) or null.
   const std::shared_ptr<Guide>& guide() const { return guide_; }
-  // The sampler's output as its own type (e.g. sampler_result<NutsResult>()), or null when the
+  // The sampler's output as its own type (sampler_result<MySamplerResult>()), or null when the
   // method is not a sampler or returned another type.
   template <class T>
   const T* sampler_result() const {

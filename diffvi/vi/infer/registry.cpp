@@ -16,6 +16,7 @@ namespace {
 struct Registry {
   std::mutex mutex;
   std::map<std::string, MethodSpec> methods;
+  std::string default_method;
 };
 
 Registry& registry() {
@@ -83,9 +84,22 @@ std::vector<std::string> available_methods() {
   return names;
 }
 
-MethodSpec find_method(const std::string& name) {
+void set_default_method(const std::string& name) {
   Registry& r = registry();
   std::lock_guard<std::mutex> lock(r.mutex);
+  r.default_method = name;
+}
+
+std::string default_method() {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  return r.default_method;
+}
+
+MethodSpec find_method(const std::string& requested) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  const std::string& name = requested.empty() ? r.default_method : requested;
   auto it = r.methods.find(name);
   if (it == r.methods.end()) {
     std::string known;

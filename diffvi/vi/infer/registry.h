@@ -67,7 +67,12 @@ void register_method(
 
 // Every registered method, sorted by name.
 std::vector<std::string> available_methods();
-// The entry for `name`; ValueError naming the available methods when there is none.
+// The method FitOptions::method = "" runs (set by register_builtin_methods; ValueError for a name
+// that is not registered when fit() runs).
+void set_default_method(const std::string& name);
+std::string default_method();
+// The entry for `name` ("" = default_method()); ValueError naming the available methods when
+// there is none.
 MethodSpec find_method(const std::string& name);
 // The settings fit(model, options) runs with: options over the method's defaults.
 FitSettings resolve(const FitOptions& options);

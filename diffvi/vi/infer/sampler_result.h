@@ -1,6 +1,6 @@
-// SamplerResult: what every sampling method (NUTS today) hands back to fit(): its stored draws in
-// the model's unconstrained space. A sampler derives from it to add its own diagnostics
-// (NutsResult: step sizes, divergences, R-hat), which Posterior::sampler_result<T>() returns.
+// SamplerResult: what every sampling method hands back to fit(): its stored draws in the model's
+// unconstrained space. A sampler derives from it to add its own diagnostics (step sizes,
+// divergences, R-hat, ...), which Posterior::sampler_result<T>() returns.
 #pragma once
 
 #include <cstdint>

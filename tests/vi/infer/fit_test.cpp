@@ -138,6 +138,18 @@ TEST(Registry, EveryBuiltinMethodIsListed) {
   }
 }
 
+TEST(Registry, AnEmptyMethodRunsTheDefaultOne) {
+  EXPECT_EQ(vi::default_method(), "nuts");  // FitOptions{} samples, as before the registry
+  vi::Model m = normal_model();
+  vi::NutsOptions nuts;
+  nuts.num_chains = 1;
+  nuts.num_warmup = 20;
+  nuts.num_samples = 10;
+  vi::Posterior p = vi::fit(m, vi::FitOptions().set_method_options(nuts));
+  EXPECT_EQ(p.method(), "nuts");
+  ASSERT_NE(p.sampler_result<vi::NutsResult>(), nullptr);
+}
+
 TEST(Registry, UserMethodRegistersWithItsOwnDefaults) {
   vi::FitSettings defaults;
   defaults.steps = 7;
