@@ -18,6 +18,8 @@ DIFFVI_DEB_PACKAGES=(
   # The layering check, the example and repro drivers (python3), the PyTorch parity test
   # (Debian's python3-torch, with numpy).
   python3 python3-numpy python3-torch
+  # The formatting check (tests/format.cmake).
+  clang-format
 )
 
 diffvi_log() { printf '[diffvi] %s\n' "$*" >&2; }

@@ -4,10 +4,6 @@
 namespace diffvi {
 namespace {
 
-const Tensor& input(const Tensor& out, size_t i) {
-  return static_cast<const Node*>(out.grad_fn().get())->inputs[i];
-}
-
 // Elementwise derivative where the kernel's output is 0 or 1 per element (maximum/minimum).
 Tensor mask_of(BinaryOp cmp, const Tensor& x, const Tensor& y) {
   NoGradGuard no_grad;
@@ -18,23 +14,22 @@ Tensor mask_of(BinaryOp cmp, const Tensor& x, const Tensor& y) {
 
 Tensor add(const Tensor& x, const Tensor& y) {
   return record("add", raw::binary(BinaryOp::add, x, y), {x, y},
-                [](const Tensor& g, const Tensor& out) -> std::vector<Tensor> {
-                  return {sum_to(g, input(out, 0).shape()), sum_to(g, input(out, 1).shape())};
+                [](const TensorList& in, const Tensor& g, const Tensor&) -> TensorList {
+                  return {sum_to(g, in[0].shape()), sum_to(g, in[1].shape())};
                 });
 }
 
 Tensor sub(const Tensor& x, const Tensor& y) {
   return record("sub", raw::binary(BinaryOp::sub, x, y), {x, y},
-                [](const Tensor& g, const Tensor& out) -> std::vector<Tensor> {
-                  return {sum_to(g, input(out, 0).shape()),
-                          sum_to(neg(g), input(out, 1).shape())};
+                [](const TensorList& in, const Tensor& g, const Tensor&) -> TensorList {
+                  return {sum_to(g, in[0].shape()), sum_to(neg(g), in[1].shape())};
                 });
 }
 
 Tensor mul(const Tensor& x, const Tensor& y) {
   return record("mul", raw::binary(BinaryOp::mul, x, y), {x, y},
-                [](const Tensor& g, const Tensor& out) -> std::vector<Tensor> {
-                  const Tensor &a = input(out, 0), &b = input(out, 1);
+                [](const TensorList& in, const Tensor& g, const Tensor&) -> TensorList {
+                  const Tensor &a = in[0], &b = in[1];
                   return {a.requires_grad() ? sum_to(mul(g, b), a.shape()) : Tensor(),
                           b.requires_grad() ? sum_to(mul(g, a), b.shape()) : Tensor()};
                 });
@@ -42,19 +37,19 @@ Tensor mul(const Tensor& x, const Tensor& y) {
 
 Tensor div(const Tensor& x, const Tensor& y) {
   return record("div", raw::binary(BinaryOp::div, x, y), {x, y},
-                [](const Tensor& g, const Tensor& out) -> std::vector<Tensor> {
-                  const Tensor &a = input(out, 0), &b = input(out, 1);
+                [](const TensorList& in, const Tensor& g, const Tensor&) -> TensorList {
+                  const Tensor &a = in[0], &b = in[1];
                   Tensor ga = div(g, b);
-                  return {a.requires_grad() ? sum_to(ga, a.shape()) : Tensor(),
-                          b.requires_grad() ? sum_to(neg(mul(ga, div(a, b))), b.shape())
-                                            : Tensor()};
+                  return {
+                      a.requires_grad() ? sum_to(ga, a.shape()) : Tensor(),
+                      b.requires_grad() ? sum_to(neg(mul(ga, div(a, b))), b.shape()) : Tensor()};
                 });
 }
 
 Tensor pow(const Tensor& x, const Tensor& y) {
   return record("pow", raw::binary(BinaryOp::pow, x, y), {x, y},
-                [](const Tensor& g, const Tensor& out) -> std::vector<Tensor> {
-                  const Tensor &a = input(out, 0), &b = input(out, 1);
+                [](const TensorList& in, const Tensor& g, const Tensor& out) -> TensorList {
+                  const Tensor &a = in[0], &b = in[1];
                   Tensor ga, gb;
                   if (a.requires_grad()) {
                     // d/da a^b = b a^(b-1), and 0 where b = 0 (not 0 * inf at a = 0), as the
@@ -75,8 +70,8 @@ Tensor pow(const Tensor& x, const Tensor& y) {
 namespace {
 Tensor extremum(BinaryOp op, const char* name, const Tensor& x, const Tensor& y) {
   return record(name, raw::binary(op, x, y), {x, y},
-                [op](const Tensor& g, const Tensor& out) -> std::vector<Tensor> {
-                  const Tensor &a = input(out, 0), &b = input(out, 1);
+                [op](const TensorList& in, const Tensor& g, const Tensor&) -> TensorList {
+                  const Tensor &a = in[0], &b = in[1];
                   // Ties share the gradient equally, so the gradient is symmetric in a and b.
                   const BinaryOp wins = op == BinaryOp::maximum ? BinaryOp::gt : BinaryOp::lt;
                   Tensor tie = mask_of(BinaryOp::eq, a, b);
@@ -96,13 +91,13 @@ Tensor minimum(const Tensor& x, const Tensor& y) {
 
 Tensor where(const Tensor& cond, const Tensor& x, const Tensor& y) {
   Tensor c = detach(cond);
-  return record("where", raw::where(c, x, y), {x, y, c},
-                [](const Tensor& g, const Tensor& out) -> std::vector<Tensor> {
-                  const Tensor &a = input(out, 0), &b = input(out, 1), &c = input(out, 2);
-                  Tensor zero = zeros_like(g);
-                  return {sum_to(where(c, g, zero), a.shape()),
-                          sum_to(where(c, zero, g), b.shape())};
-                });
+  return record(
+      "where", raw::where(c, x, y), {x, y, c},
+      [](const TensorList& in, const Tensor& g, const Tensor&) -> TensorList {
+        const Tensor &a = in[0], &b = in[1], &c = in[2];
+        Tensor zero = zeros_like(g);
+        return {sum_to(where(c, g, zero), a.shape()), sum_to(where(c, zero, g), b.shape())};
+      });
 }
 
 Tensor eq(const Tensor& x, const Tensor& y) { return raw::binary(BinaryOp::eq, x, y); }

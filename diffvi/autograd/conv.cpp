@@ -8,10 +8,6 @@
 namespace diffvi {
 namespace {
 
-const Tensor& input(const Tensor& out, size_t i) {
-  return static_cast<const Node*>(out.grad_fn().get())->inputs[i];
-}
-
 bool wants(const Tensor& t) { return t.defined() && t.requires_grad(); }
 
 Tensor conv_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dParams& p);
@@ -22,8 +18,8 @@ Tensor conv_backward_weights(const Tensor& x, const Tensor& dy, const Shape& w_s
 
 Tensor conv_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dParams& p) {
   return record("conv2d", raw::conv2d(x, w, b, p), {x, w, b},
-                [p](const Tensor& g, const Tensor& out) -> std::vector<Tensor> {
-                  const Tensor &a = input(out, 0), &k = input(out, 1), &c = input(out, 2);
+                [p](const TensorList& in, const Tensor& g, const Tensor&) -> TensorList {
+                  const Tensor &a = in[0], &k = in[1], &c = in[2];
                   Tensor dx, dw, db;
                   if (!grad_enabled()) {
                     if (wants(a)) dx = raw::conv2d_backward_data(g, k, a.shape(), p);
@@ -45,8 +41,8 @@ Tensor conv_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Con
 Tensor conv_backward_data(const Tensor& dy, const Tensor& w, const Shape& x_shape,
                           const Conv2dParams& p) {
   return record("conv2d_backward_data", raw::conv2d_backward_data(dy, w, x_shape, p), {dy, w},
-                [p](const Tensor& g, const Tensor& out) -> std::vector<Tensor> {
-                  const Tensor &d = input(out, 0), &k = input(out, 1);
+                [p](const TensorList& in, const Tensor& g, const Tensor&) -> TensorList {
+                  const Tensor &d = in[0], &k = in[1];
                   return {wants(d) ? conv_forward(g, k, Tensor(), p) : Tensor(),
                           wants(k) ? conv_backward_weights(g, d, k.shape(), p) : Tensor()};
                 });
@@ -56,8 +52,8 @@ Tensor conv_backward_weights(const Tensor& x, const Tensor& dy, const Shape& w_s
                              const Conv2dParams& p) {
   Tensor dw = raw::conv2d_backward_weights(x, dy, w_shape, p, false).dw;
   return record("conv2d_backward_weights", dw, {x, dy},
-                [p](const Tensor& g, const Tensor& out) -> std::vector<Tensor> {
-                  const Tensor &a = input(out, 0), &d = input(out, 1);
+                [p](const TensorList& in, const Tensor& g, const Tensor&) -> TensorList {
+                  const Tensor &a = in[0], &d = in[1];
                   return {wants(a) ? conv_backward_data(d, g, a.shape(), p) : Tensor(),
                           wants(d) ? conv_forward(a, g, Tensor(), p) : Tensor()};
                 });

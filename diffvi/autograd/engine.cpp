@@ -134,7 +134,7 @@ void run(const std::vector<Tensor>& roots, const std::vector<Tensor>& seeds, boo
     std::vector<Tensor> in_grads;
     {
       ErrorContext context(std::string("backward of ") + node->op);
-      in_grads = node->backward(g, self);
+      in_grads = node->backward(node->inputs, g, self);
     }
     for (size_t i = 0; i < node->inputs.size(); ++i) {
       const Tensor& in = node->inputs[i];

@@ -2,20 +2,13 @@
 #include "diffvi/autograd/ops.h"
 
 namespace diffvi {
-namespace {
-
-const Tensor& input(const Tensor& out, size_t i) {
-  return static_cast<const Node*>(out.grad_fn().get())->inputs[i];
-}
-
-}  // namespace
 
 Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
   dim = normalize_dim(dim, x.dim(), "scatter_add");
   Tensor idx = detach(index);
   return record("scatter_add", raw::scatter_add(x, dim, idx, src), {x, src, idx},
-                [dim](const Tensor& g, const Tensor& out) -> std::vector<Tensor> {
-                  const Tensor &a = input(out, 0), &s = input(out, 1), &i = input(out, 2);
+                [dim](const TensorList& in, const Tensor& g, const Tensor&) -> TensorList {
+                  const Tensor &a = in[0], &s = in[1], &i = in[2];
                   return {a.requires_grad() ? g : Tensor(),
                           s.requires_grad() ? gather(g, dim, i) : Tensor(), Tensor()};
                 });
@@ -25,8 +18,8 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   dim = normalize_dim(dim, x.dim(), "gather");
   Tensor idx = detach(index);
   return record("gather", raw::gather(x, dim, idx), {x, idx},
-                [dim](const Tensor& g, const Tensor& out) -> std::vector<Tensor> {
-                  const Tensor &a = input(out, 0), &i = input(out, 1);
+                [dim](const TensorList& in, const Tensor& g, const Tensor&) -> TensorList {
+                  const Tensor &a = in[0], &i = in[1];
                   return {scatter_add(zeros_like(a), dim, i, g), Tensor()};
                 });
 }
@@ -35,8 +28,8 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   dim = normalize_dim(dim, x.dim(), "index_select");
   Tensor idx = detach(index);
   return record("index_select", raw::index_select(x, dim, idx), {x, idx},
-                [dim](const Tensor& g, const Tensor& out) -> std::vector<Tensor> {
-                  const Tensor &a = input(out, 0), &i = input(out, 1);
+                [dim](const TensorList& in, const Tensor& g, const Tensor&) -> TensorList {
+                  const Tensor &a = in[0], &i = in[1];
                   if (a.dim() == 0) return {g, Tensor()};
                   // Spread the index along dim so it matches g for scatter_add.
                   Shape ishape(g.dim(), 1);

@@ -4,10 +4,6 @@
 namespace diffvi {
 namespace {
 
-const Tensor& input(const Tensor& out, size_t i) {
-  return static_cast<const Node*>(out.grad_fn().get())->inputs[i];
-}
-
 Tensor mT(const Tensor& t) { return transpose(t, -1, -2); }
 
 // Product of all but the last dim: explicit because reshape cannot infer -1 next to a 0 dim.
@@ -20,8 +16,8 @@ int64_t leading_rows(const Tensor& t) {
 // The recorded op: both operands at least 2-D.
 Tensor matmul_2d(const Tensor& x, const Tensor& w) {
   return record("matmul", raw::matmul(x, w), {x, w},
-                [](const Tensor& g, const Tensor& out) -> std::vector<Tensor> {
-                  const Tensor &a = input(out, 0), &b = input(out, 1);
+                [](const TensorList& in, const Tensor& g, const Tensor&) -> TensorList {
+                  const Tensor &a = in[0], &b = in[1];
                   return {a.requires_grad() ? sum_to(matmul(g, mT(b)), a.shape()) : Tensor(),
                           b.requires_grad() ? sum_to(matmul(mT(a), g), b.shape()) : Tensor()};
                 });
@@ -46,8 +42,8 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias, Activation a
   }
   Tensor out = raw::linear(x, w, bias, act);
   return record("linear", out, {x, w, bias},
-                [](const Tensor& g, const Tensor& out) -> std::vector<Tensor> {
-                  const Tensor &a = input(out, 0), &b = input(out, 1), &c = input(out, 2);
+                [](const TensorList& in, const Tensor& g, const Tensor&) -> TensorList {
+                  const Tensor &a = in[0], &b = in[1], &c = in[2];
                   const int64_t n = b.size(0), k = b.size(1);
                   const int64_t rows = leading_rows(a);
                   Tensor g2 = reshape(g, {rows, n});

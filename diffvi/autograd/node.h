@@ -11,9 +11,16 @@
 
 namespace diffvi {
 
-// grads[i] is the gradient for inputs[i] (undefined when that input needs none). `out` is the
-// node's output tensor and `grad_out` its gradient, already of out's shape.
-using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_out, const Tensor& out)>;
+using TensorList = std::vector<Tensor>;
+
+// The engine passes the closure the node's own inputs (as flashlight's gradFunc(inputs, grad)), so
+// a closure neither captures its inputs nor reaches them through out's node. grads[i] is the
+// gradient for inputs[i] (undefined when that input needs none); `grad_out` is the gradient of
+// `out`, the node's output, already of out's shape. What is not an input (a saved mean, a host
+// copy) is still captured. Under create_graph the closure builds its result from differentiable
+// ops on `inputs`, so the gradient has a graph of its own.
+using BackwardFn =
+    std::function<TensorList(const TensorList& inputs, const Tensor& grad_out, const Tensor& out)>;
 
 struct Node final : GradNode {
   const char* op = "";

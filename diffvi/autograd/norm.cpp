@@ -7,15 +7,11 @@
 namespace diffvi {
 namespace {
 
-const Tensor& input(const Tensor& out, size_t i) {
-  return static_cast<const Node*>(out.grad_fn().get())->inputs[i];
-}
-
 Tensor softmax_op(const Tensor& x, int64_t dim, bool log) {
   const char* name = log ? "log_softmax" : "softmax";
   dim = normalize_dim(dim, x.dim(), name);
   return record(name, raw::softmax(x, dim, log), {x},
-                [dim, log](const Tensor& g, const Tensor& y) -> std::vector<Tensor> {
+                [dim, log](const TensorList&, const Tensor& g, const Tensor& y) -> TensorList {
                   if (grad_enabled()) {
                     if (log) return {sub(g, mul(exp(y), sum(g, {dim}, true)))};
                     return {mul(y, sub(g, sum(mul(g, y), {dim}, true)))};
@@ -41,8 +37,8 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
   Tensor mu = r.mean, rstd = r.rstd;
   return record(
       "layer_norm", r.y, {x, weight, bias},
-      [nd, mu, rstd, eps](const Tensor& g, const Tensor& out) -> std::vector<Tensor> {
-        const Tensor &a = input(out, 0), &w = input(out, 1), &b = input(out, 2);
+      [nd, mu, rstd, eps](const TensorList& in, const Tensor& g, const Tensor&) -> TensorList {
+        const Tensor &a = in[0], &w = in[1], &b = in[2];
         const bool want_w = w.defined() && w.requires_grad();
         const bool want_b = b.defined() && b.requires_grad();
         if (grad_enabled()) {

@@ -6,10 +6,6 @@
 namespace diffvi {
 namespace {
 
-const Tensor& input(const Tensor& out, size_t i) {
-  return static_cast<const Node*>(out.grad_fn().get())->inputs[i];
-}
-
 // x's shape with the reduced dims set to 1: the shape a non-keepdim result is viewed back into.
 Shape kept_shape(const Tensor& x, const std::vector<int64_t>& dims, const char* op) {
   Shape kept = x.shape();
@@ -30,7 +26,8 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
   if (x.shape() == shape) return x;
   const int64_t lead = x.dim() - static_cast<int64_t>(shape.size());
   if (lead < 0) {
-    throw ShapeError("sum_to: cannot sum " + describe(x) + " to the larger shape " + shape_str(shape));
+    throw ShapeError("sum_to: cannot sum " + describe(x) + " to the larger shape " +
+                     shape_str(shape));
   }
   std::vector<int64_t> dims;
   for (int64_t d = 0; d < x.dim(); ++d) {
@@ -43,8 +40,8 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   Shape kept = kept_shape(x, dims, "sum");
   return record("sum", raw::reduce(ReduceOp::sum, x, dims, keepdim), {x},
-                [kept](const Tensor& g, const Tensor& out) -> std::vector<Tensor> {
-                  return {expand(reshape(g, kept), input(out, 0).shape())};
+                [kept](const TensorList& in, const Tensor& g, const Tensor&) -> TensorList {
+                  return {expand(reshape(g, kept), in[0].shape())};
                 });
 }
 
@@ -57,19 +54,19 @@ namespace {
 Tensor extremum(ReduceOp op, const char* name, const Tensor& x, const std::vector<int64_t>& dims,
                 bool keepdim) {
   Shape kept = kept_shape(x, dims, name);
-  return record(name, raw::reduce(op, x, dims, keepdim), {x},
-                [kept, dims](const Tensor& g, const Tensor& out) -> std::vector<Tensor> {
-                  const Tensor& a = input(out, 0);
-                  // The gradient is shared equally among tied extrema.
-                  Tensor hit;
-                  {
-                    NoGradGuard no_grad;
-                    hit = raw::binary(BinaryOp::eq, a, raw::reshape(detach(out), kept));
-                    hit = raw::binary(BinaryOp::div, hit,
-                                      raw::reduce(ReduceOp::sum, hit, dims, true));
-                  }
-                  return {mul(reshape(g, kept), hit)};
-                });
+  return record(
+      name, raw::reduce(op, x, dims, keepdim), {x},
+      [kept, dims](const TensorList& in, const Tensor& g, const Tensor& out) -> TensorList {
+        const Tensor& a = in[0];
+        // The gradient is shared equally among tied extrema.
+        Tensor hit;
+        {
+          NoGradGuard no_grad;
+          hit = raw::binary(BinaryOp::eq, a, raw::reshape(detach(out), kept));
+          hit = raw::binary(BinaryOp::div, hit, raw::reduce(ReduceOp::sum, hit, dims, true));
+        }
+        return {mul(reshape(g, kept), hit)};
+      });
 }
 }  // namespace
 
@@ -83,8 +80,8 @@ Tensor min(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
 Tensor logsumexp(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   Shape kept = kept_shape(x, dims, "logsumexp");
   return record("logsumexp", raw::reduce(ReduceOp::logsumexp, x, dims, keepdim), {x},
-                [kept](const Tensor& g, const Tensor& out) -> std::vector<Tensor> {
-                  const Tensor& a = input(out, 0);
+                [kept](const TensorList& in, const Tensor& g, const Tensor& out) -> TensorList {
+                  const Tensor& a = in[0];
                   return {mul(reshape(g, kept), exp(sub(a, reshape(out, kept))))};
                 });
 }
@@ -102,7 +99,7 @@ Tensor var(const Tensor& x, const std::vector<int64_t>& dims, int64_t correction
 Tensor cumsum(const Tensor& x, int64_t dim) {
   dim = normalize_dim(dim, x.dim(), "cumsum");
   return record("cumsum", raw::cumsum(x, dim), {x},
-                [dim](const Tensor& g, const Tensor&) -> std::vector<Tensor> {
+                [dim](const TensorList&, const Tensor& g, const Tensor&) -> TensorList {
                   // Reverse cumulative sum: sum_{j >= i} g_j = total - cumsum(g) + g.
                   if (g.dim() == 0) return {g};
                   return {add(sub(sum(g, {dim}, true), cumsum(g, dim)), g)};

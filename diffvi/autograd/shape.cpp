@@ -5,20 +5,17 @@
 namespace diffvi {
 namespace {
 
-const Tensor& input(const Tensor& out, size_t i) {
-  return static_cast<const Node*>(out.grad_fn().get())->inputs[i];
-}
-
 // Zero tensor of `shape` with g written into the slice (dim, start:end:step): the gradient of
 // slice, itself differentiable (its gradient is the slice again).
 Tensor slice_backward(const Tensor& g, const Shape& shape, int64_t dim, int64_t start, int64_t end,
                       int64_t step) {
   Tensor out = zeros(shape, TensorOptions(g.dtype()).set_device(g.device()));
   raw::copy_(raw::slice(out, dim, start, end, step), g);
-  return record("slice_backward", out, {g},
-                [dim, start, end, step](const Tensor& gg, const Tensor&) -> std::vector<Tensor> {
-                  return {slice(gg, dim, start, end, step)};
-                });
+  return record(
+      "slice_backward", out, {g},
+      [dim, start, end, step](const TensorList&, const Tensor& gg, const Tensor&) -> TensorList {
+        return {slice(gg, dim, start, end, step)};
+      });
 }
 
 Tensor reshape_like(const Tensor& g, const Tensor& like) { return reshape(g, like.shape()); }
@@ -27,15 +24,15 @@ Tensor reshape_like(const Tensor& g, const Tensor& like) { return reshape(g, lik
 
 Tensor reshape(const Tensor& x, const Shape& shape) {
   return record("reshape", raw::reshape(x, shape), {x},
-                [](const Tensor& g, const Tensor& out) -> std::vector<Tensor> {
-                  return {reshape_like(g, input(out, 0))};
+                [](const TensorList& in, const Tensor& g, const Tensor&) -> TensorList {
+                  return {reshape_like(g, in[0])};
                 });
 }
 
 Tensor view(const Tensor& x, const Shape& shape) {
   return record("view", raw::view(x, shape), {x},
-                [](const Tensor& g, const Tensor& out) -> std::vector<Tensor> {
-                  return {reshape_like(g, input(out, 0))};
+                [](const TensorList& in, const Tensor& g, const Tensor&) -> TensorList {
+                  return {reshape_like(g, in[0])};
                 });
 }
 
@@ -63,7 +60,7 @@ Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
 
 Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1) {
   return record("transpose", raw::transpose(x, dim0, dim1), {x},
-                [dim0, dim1](const Tensor& g, const Tensor&) -> std::vector<Tensor> {
+                [dim0, dim1](const TensorList&, const Tensor& g, const Tensor&) -> TensorList {
                   return {transpose(g, dim0, dim1)};
                 });
 }
@@ -75,29 +72,29 @@ Tensor permute(const Tensor& x, const std::vector<int64_t>& dims) {
     inverse[normalize_dim(dims[i], x.dim(), "permute")] = static_cast<int64_t>(i);
   }
   return record("permute", out, {x},
-                [inverse](const Tensor& g, const Tensor&) -> std::vector<Tensor> {
+                [inverse](const TensorList&, const Tensor& g, const Tensor&) -> TensorList {
                   return {permute(g, inverse)};
                 });
 }
 
 Tensor squeeze(const Tensor& x, std::optional<int64_t> dim) {
   return record("squeeze", raw::squeeze(x, dim), {x},
-                [](const Tensor& g, const Tensor& out) -> std::vector<Tensor> {
-                  return {reshape_like(g, input(out, 0))};
+                [](const TensorList& in, const Tensor& g, const Tensor&) -> TensorList {
+                  return {reshape_like(g, in[0])};
                 });
 }
 
 Tensor unsqueeze(const Tensor& x, int64_t dim) {
   return record("unsqueeze", raw::unsqueeze(x, dim), {x},
-                [](const Tensor& g, const Tensor& out) -> std::vector<Tensor> {
-                  return {reshape_like(g, input(out, 0))};
+                [](const TensorList& in, const Tensor& g, const Tensor&) -> TensorList {
+                  return {reshape_like(g, in[0])};
                 });
 }
 
 Tensor expand(const Tensor& x, const Shape& shape) {
   return record("expand", raw::expand(x, shape), {x},
-                [](const Tensor& g, const Tensor& out) -> std::vector<Tensor> {
-                  return {sum_to(g, input(out, 0).shape())};
+                [](const TensorList& in, const Tensor& g, const Tensor&) -> TensorList {
+                  return {sum_to(g, in[0].shape())};
                 });
 }
 
@@ -110,10 +107,11 @@ Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t s
   auto clampi = [size](int64_t i) { return std::clamp<int64_t>(i < 0 ? i + size : i, 0, size); };
   start = clampi(start);
   end = std::max(clampi(end), start);
-  return record("slice", raw::slice(x, dim, start, end, step), {x},
-                [dim, start, end, step](const Tensor& g, const Tensor& out) -> std::vector<Tensor> {
-                  return {slice_backward(g, input(out, 0).shape(), dim, start, end, step)};
-                });
+  return record(
+      "slice", raw::slice(x, dim, start, end, step), {x},
+      [dim, start, end, step](const TensorList& in, const Tensor& g, const Tensor&) -> TensorList {
+        return {slice_backward(g, in[0].shape(), dim, start, end, step)};
+      });
 }
 
 Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
@@ -145,7 +143,7 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
   std::vector<int64_t> sizes;
   for (const Tensor& t : tensors) sizes.push_back(t.size(dim));
   return record("cat", out, tensors,
-                [dim, sizes](const Tensor& g, const Tensor&) -> std::vector<Tensor> {
+                [dim, sizes](const TensorList&, const Tensor& g, const Tensor&) -> TensorList {
                   return split(g, sizes, dim);
                 });
 }
@@ -209,13 +207,15 @@ std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int64_t dim) {
 
 Tensor contiguous(const Tensor& x) {
   if (x.is_contiguous()) return x;
-  return record("contiguous", raw::contiguous(x), {x},
-                [](const Tensor& g, const Tensor&) -> std::vector<Tensor> { return {g}; });
+  return record(
+      "contiguous", raw::contiguous(x), {x},
+      [](const TensorList&, const Tensor& g, const Tensor&) -> TensorList { return {g}; });
 }
 
 Tensor clone(const Tensor& x) {
-  return record("clone", raw::clone(x), {x},
-                [](const Tensor& g, const Tensor&) -> std::vector<Tensor> { return {g}; });
+  return record(
+      "clone", raw::clone(x), {x},
+      [](const TensorList&, const Tensor& g, const Tensor&) -> TensorList { return {g}; });
 }
 
 Tensor to(const Tensor& x, DType dtype) {
@@ -225,7 +225,7 @@ Tensor to(const Tensor& x, DType dtype) {
   }
   const DType from = x.dtype();
   return record("to_dtype", raw::to(x, dtype), {x},
-                [from](const Tensor& g, const Tensor&) -> std::vector<Tensor> {
+                [from](const TensorList&, const Tensor& g, const Tensor&) -> TensorList {
                   return {to(g, from)};
                 });
 }
@@ -234,7 +234,7 @@ Tensor to(const Tensor& x, Device device) {
   if (x.device() == device) return x;
   const Device from = x.device();
   return record("to_device", raw::to(x, device), {x},
-                [from](const Tensor& g, const Tensor&) -> std::vector<Tensor> {
+                [from](const TensorList&, const Tensor& g, const Tensor&) -> TensorList {
                   return {to(g, from)};
                 });
 }

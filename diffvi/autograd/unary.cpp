@@ -15,9 +15,8 @@ Tensor unary_op(UnaryOp op, const Tensor& x, double a = 0, double b = 0) {
   Tensor out = raw::unary(op, x, a, b);
   if (!needs_grad({&x})) return record(unary_name(op), out, {}, nullptr);
   return record(unary_name(op), out, {x},
-                [op, a, b](const Tensor& g, const Tensor& y) -> std::vector<Tensor> {
-                  const Node* node = static_cast<const Node*>(y.grad_fn().get());
-                  const Tensor& x = node->inputs[0];
+                [op, a, b](const TensorList& in, const Tensor& g, const Tensor&) -> TensorList {
+                  const Tensor& x = in[0];
                   if (grad_enabled()) {
                     return {mul(g, scalar::unary_derivative_of<TensorMath>(op, x, a, b))};
                   }

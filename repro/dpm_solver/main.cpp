@@ -8,22 +8,21 @@
 // Writes DIR/results.json (Gaussian), DIR/results_mixture.json (same schema), DIR/adaptive.json
 // (DPM-Solver-12/-23 tolerance sweeps), DIR/error_vs_nfe.png and DIR/samples.png.
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <numbers>
 
+#include "common/cli.h"
 #include "common/plot.h"
 #include "diffvi/autograd/ops.h"
 #include "diffvi/diffusion/problems/gaussian_mixture.h"
 #include "diffvi/diffusion/schedules/vp_linear.h"
 #include "diffvi/solvers/dpm_solver.h"
-#include "diffvi/tensor/threads.h"
 
 namespace {
 
@@ -38,9 +37,9 @@ struct SolverSpec {
   bool singlestep;
 };
 const SolverSpec kSolvers[] = {
-    {"ddim", 1, true},           {"dpmsolver-2", 2, true},    {"dpmsolver-3", 3, true},
-    {"dpmsolver-2m", 2, false},  {"dpmsolver-3m", 3, false},  {"dpmsolver++2s", 2, true},
-    {"dpmsolver++3s", 3, true},  {"dpmsolver++2m", 2, false}, {"dpmsolver++3m", 3, false},
+    {"ddim", 1, true},          {"dpmsolver-2", 2, true},    {"dpmsolver-3", 3, true},
+    {"dpmsolver-2m", 2, false}, {"dpmsolver-3m", 3, false},  {"dpmsolver++2s", 2, true},
+    {"dpmsolver++3s", 3, true}, {"dpmsolver++2m", 2, false}, {"dpmsolver++3m", 3, false},
 };
 
 // Singlestep order 3 uses NFE = 3k − 1: the "fast" plan is then [3, …, 3, 2], whose last step
@@ -64,7 +63,9 @@ struct Problem {
   double t_start = 1.0, t_end = 1e-3;
 };
 
-double rms(const Tensor& a, const Tensor& b) { return std::sqrt(diffvi::mean(diffvi::square(a - b)).item()); }
+double rms(const Tensor& a, const Tensor& b) {
+  return std::sqrt(diffvi::mean(diffvi::square(a - b)).item());
+}
 
 diffvi::solvers::Model model_of(const Problem& p) {
   return [&p](const Tensor& x, const Tensor& t) { return p.data->optimal_eps(*p.schedule, x, t); };
@@ -84,14 +85,20 @@ Tensor solve(const Problem& p, diffvi::solvers::DpmSolverOptions o, const Tensor
 double measured_order(const std::vector<std::pair<int, double>>& errors, int nfe_min) {
   std::vector<double> lx, ly;
   for (auto [n, e] : errors) {
-    if (n >= nfe_min && e > 1e-10 && std::isfinite(e)) lx.push_back(std::log(n)), ly.push_back(std::log(e));
+    if (n >= nfe_min && e > 1e-10 && std::isfinite(e)) {
+      lx.push_back(std::log(n));
+      ly.push_back(std::log(e));
+    }
   }
   if (lx.size() < 2) return 0;
   double mx = 0, my = 0;
   for (size_t i = 0; i < lx.size(); ++i) mx += lx[i], my += ly[i];
   mx /= lx.size(), my /= ly.size();
   double sxy = 0, sxx = 0;
-  for (size_t i = 0; i < lx.size(); ++i) sxy += (lx[i] - mx) * (ly[i] - my), sxx += (lx[i] - mx) * (lx[i] - mx);
+  for (size_t i = 0; i < lx.size(); ++i) {
+    sxy += (lx[i] - mx) * (ly[i] - my);
+    sxx += (lx[i] - mx) * (lx[i] - mx);
+  }
   return -sxy / sxx;
 }
 
@@ -111,8 +118,10 @@ json sweep(const Problem& p, bool quick, diffvi::repro::LinePlot& plot) {
     for (auto [n, e] : errors) errs.push_back({{"nfe", n}, {"error", e}});
     const double order = measured_order(errors, s.singlestep && s.order == 3 ? 95 : 32);
     std::fprintf(stderr, "  %-14s nominal %d measured %.2f\n", s.name, s.order, order);
-    out["solvers"].push_back(
-        {{"name", s.name}, {"nominal_order", s.order}, {"measured_order", order}, {"errors", errs}});
+    out["solvers"].push_back({{"name", s.name},
+                              {"nominal_order", s.order},
+                              {"measured_order", order},
+                              {"errors", errs}});
     plot.series.push_back(series);
   }
   return out;
@@ -121,8 +130,8 @@ json sweep(const Problem& p, bool quick, diffvi::repro::LinePlot& plot) {
 json adaptive_sweep(const Problem& p, diffvi::repro::LinePlot& plot) {
   json out = json::array();
   for (const char* name : {"dpmsolver-12", "dpmsolver-23"}) {
-    diffvi::repro::Series series{std::string(name) + " adaptive", {}, {},
-                                 diffvi::repro::palette(out.size() == 0 ? 7 : 9)};
+    diffvi::repro::Series series{
+        std::string(name) + " adaptive", {}, {}, diffvi::repro::palette(out.size() == 0 ? 7 : 9)};
     json runs = json::array();
     for (double tol : {1e-2, 3e-3, 1e-3, 3e-4, 1e-4}) {
       int nfe = 0;
@@ -193,11 +202,15 @@ void samples_figure(const Problem& p, uint64_t seed, const std::filesystem::path
   diffvi::Generator gen(seed + 2);
   Tensor x_T = diffvi::randn({n, 2}, gen, diffvi::TensorOptions(diffvi::DType::f64));
   std::vector<double> pts;
-  for (int j = 0; j < grid; ++j)
-    for (int i = 0; i < grid; ++i)
-      pts.push_back(lo + (hi - lo) * (i + 0.5) / grid), pts.push_back(lo + (hi - lo) * (j + 0.5) / grid);
+  for (int j = 0; j < grid; ++j) {
+    for (int i = 0; i < grid; ++i) {
+      pts.push_back(lo + (hi - lo) * (i + 0.5) / grid);
+      pts.push_back(lo + (hi - lo) * (j + 0.5) / grid);
+    }
+  }
   Tensor z = diffvi::from_vector(pts, {grid * grid, 2}, diffvi::TensorOptions(diffvi::DType::f64));
-  std::vector<double> dens = diffvi::exp(p.data->log_density(*p.schedule, z, 1e-6)).to_vector<double>();
+  std::vector<double> dens =
+      diffvi::exp(p.data->log_density(*p.schedule, z, 1e-6)).to_vector<double>();
   diffvi::repro::Canvas canvas(1260, 460);
   const std::pair<const char*, const char*> shown[] = {
       {"ddim", "DDIM"}, {"dpmsolver-3", "DPM-Solver-3"}, {"dpmsolver++2m", "DPM-Solver++2M"}};
@@ -219,23 +232,22 @@ void samples_figure(const Problem& p, uint64_t seed, const std::filesystem::path
 
 int main(int argc, char** argv) {
   CLI::App app{"repro-dpm-solver: error vs NFE of the DPM-Solver family on exact problems"};
-  bool quick = false;
-  std::string out = "results/dpm-solver";
-  uint64_t seed = 0;
-  int threads = 1;
-  app.add_flag("--quick", quick, "fewer samples and NFE points (under a minute)");
-  app.add_option("--out", out, "output directory")->capture_default_str();
-  app.add_option("--seed", seed, "random seed")->capture_default_str();
-  app.add_option("--threads", threads, "threads for diffvi")->capture_default_str()->check(CLI::PositiveNumber);
-  CLI11_PARSE(app, argc, argv);
+  diffvi::repro::CommonFlags flags;
+  flags.out = "results/dpm-solver";
+  diffvi::repro::add_common_flags(app, flags,
+                                  {.quick = "fewer samples and NFE points (under a minute)"});
+  if (auto code = diffvi::repro::parse_command_line(app, flags, argc, argv)) return *code;
+  const bool quick = flags.quick;
+  const uint64_t seed = flags.seed;
+  const std::string& out = flags.out;
   try {
     const auto start = std::chrono::steady_clock::now();
-    diffvi::set_num_threads(threads);
-    std::filesystem::create_directories(out);
     const std::filesystem::path dir(out);
 
-    diffvi::repro::LinePlot gplot{"64-d Gaussian: exact solution", "NFE", "RMS error", true, true, {}};
-    diffvi::repro::LinePlot mplot{"2-d mixture: fine f64 reference", "NFE", "RMS error", true, true, {}};
+    diffvi::repro::LinePlot gplot{
+        "64-d Gaussian: exact solution", "NFE", "RMS error", true, true, {}};
+    diffvi::repro::LinePlot mplot{
+        "2-d mixture: fine f64 reference", "NFE", "RMS error", true, true, {}};
     std::fprintf(stderr, "[1/4] 64-d Gaussian sweep\n");
     Problem g = gaussian_problem(seed, quick ? 16 : 64);
     json gres = sweep(g, quick, gplot);

@@ -143,6 +143,31 @@ TEST(Engine, SecondBackwardWithoutRetainIsAnError) {
   }
 }
 
+TEST(Engine, BackwardClosureReceivesTheNodesInputs) {
+  // The engine hands the closure the node's inputs and output; once the graph is freed the
+  // closure is never called again (so it never sees released inputs).
+  Tensor x = Leaf(Vec({2}));
+  Tensor w = diffvi::exp(Leaf(Vec({1})));  // a non-leaf input
+  int calls = 0;
+  Tensor out;
+  out = diffvi::record("probe", diffvi::raw::binary(diffvi::BinaryOp::mul, x, w), {x, w},
+                       [&](const diffvi::TensorList& inputs, const Tensor& g,
+                           const Tensor& y) -> diffvi::TensorList {
+                         ++calls;
+                         EXPECT_EQ(inputs.size(), 2u);
+                         EXPECT_TRUE(inputs[0].is_same(x));
+                         EXPECT_TRUE(inputs[1].is_same(w));
+                         EXPECT_TRUE(y.is_same(out));
+                         return {diffvi::mul(g, inputs[1]), diffvi::mul(g, inputs[0])};
+                       });
+  diffvi::backward(out, {}, /*retain_graph=*/true);
+  diffvi::backward(out);
+  EXPECT_EQ(calls, 2);
+  EXPECT_NEAR(x.grad().item(), 2 * std::exp(1.0), 1e-12);
+  EXPECT_THROW(diffvi::backward(out), diffvi::AutogradError);
+  EXPECT_EQ(calls, 2);
+}
+
 TEST(Engine, NoGradGuardStopsRecording) {
   Tensor x = Leaf(Vec({1, 2}));
   {
@@ -274,9 +299,9 @@ TEST(Machinery, GradcheckCatchesAWrongBackward) {
     // y = x^2 with a backward that forgets the factor 2.
     Tensor out = diffvi::raw::unary(diffvi::UnaryOp::square, in[0]);
     return diffvi::record("wrong_square", out, {in[0]},
-                          [](const Tensor& g, const Tensor& y) -> std::vector<Tensor> {
-                            const auto* node = static_cast<const diffvi::Node*>(y.grad_fn().get());
-                            return {diffvi::mul(g, node->inputs[0])};
+                          [](const diffvi::TensorList& inputs, const Tensor& g,
+                             const Tensor&) -> diffvi::TensorList {
+                            return {diffvi::mul(g, inputs[0])};
                           });
   };
   const Tensor x = Leaf(Vec({0.5, 1.5}));

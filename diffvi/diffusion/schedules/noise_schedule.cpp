@@ -19,9 +19,10 @@ Tensor map_with_derivative(const Tensor& x, const std::function<double(double)>&
   der.resize(in.size());
   for (size_t i = 0; i < in.size(); ++i) der[i] = df(in[i]);
   Tensor slope = from_vector(der, x.shape(), options);
-  return record("schedule_map", y, {x}, [slope](const Tensor& grad_out, const Tensor&) {
-    return std::vector<Tensor>{mul(grad_out, slope)};
-  });
+  return record("schedule_map", y, {x},
+                [slope](const TensorList&, const Tensor& grad_out, const Tensor&) {
+                  return std::vector<Tensor>{mul(grad_out, slope)};
+                });
 }
 
 double log_alpha_of_lambda(double lambda) {

@@ -59,7 +59,7 @@ Tensor solve_lower_triangular(const Tensor& L, const Tensor& b) {
   Tensor out = from_vector(y, b.shape(), TensorOptions(b.dtype()));
   if (!needs_grad({&L, &b})) return record("solve_lower_triangular", out, {}, nullptr);
   return record("solve_lower_triangular", out, {L, b},
-                [lv, d](const Tensor& g, const Tensor& y_t) -> std::vector<Tensor> {
+                [lv, d](const TensorList&, const Tensor& g, const Tensor& y_t) -> TensorList {
                   std::vector<double> u = host(g);
                   back_subst_transposed(lv, u, d);  // gB = L⁻ᵀ gY
                   const std::vector<double> yv = host(y_t);

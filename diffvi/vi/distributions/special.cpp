@@ -75,10 +75,6 @@ Tensor map_host(const Tensor& x, Fn fn) {
   return raw::to(out, x.device());
 }
 
-const Tensor& first_input(const Tensor& out) {
-  return static_cast<const Node*>(out.grad_fn().get())->inputs[0];
-}
-
 }  // namespace
 
 Tensor trigamma(const Tensor& x) {
@@ -88,17 +84,19 @@ Tensor trigamma(const Tensor& x) {
 Tensor digamma(const Tensor& x) {
   Tensor out = map_host(x, digamma_host);
   if (!needs_grad({&x})) return record("digamma", out, {}, nullptr);
-  return record("digamma", out, {x}, [](const Tensor& g, const Tensor& y) -> std::vector<Tensor> {
-    return {mul(g, trigamma(first_input(y)))};
-  });
+  return record("digamma", out, {x},
+                [](const TensorList& in, const Tensor& g, const Tensor&) -> TensorList {
+                  return {mul(g, trigamma(in[0]))};
+                });
 }
 
 Tensor lgamma(const Tensor& x) {
   Tensor out = map_host(x, lgamma_host);
   if (!needs_grad({&x})) return record("lgamma", out, {}, nullptr);
-  return record("lgamma", out, {x}, [](const Tensor& g, const Tensor& y) -> std::vector<Tensor> {
-    return {mul(g, digamma(first_input(y)))};
-  });
+  return record("lgamma", out, {x},
+                [](const TensorList& in, const Tensor& g, const Tensor&) -> TensorList {
+                  return {mul(g, digamma(in[0]))};
+                });
 }
 
 Tensor log_beta(const Tensor& a, const Tensor& b) {
