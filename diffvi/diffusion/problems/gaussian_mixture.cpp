@@ -56,8 +56,8 @@ GaussianMixtureData::Terms GaussianMixtureData::terms(const NoiseSchedule& sched
 
   Tensor la = schedule.log_alpha(t.dim() == 0 ? t : reshape(t, {t.size(0), 1, 1}));
   Tensor a = exp(la), a2 = exp(2.0 * la), var_noise = neg(expm1(2.0 * la));
-  Tensor var = a2 * s2 + var_noise;         // [B|1, K, D]
-  Tensor diff = unsqueeze(z, 1) - a * mu;   // [B, K, D]
+  Tensor var = a2 * s2 + var_noise;                       // [B|1, K, D]
+  Tensor diff = unsqueeze(z, 1) - a * mu;                 // [B, K, D]
   Tensor quad = sum(square(diff) / var + log(var), {2});  // [B, K]
   Tensor log_resp = log_w - 0.5 * quad - 0.5 * dim_ * std::log(2 * std::numbers::pi);
   return {diff, var, log_resp};
@@ -73,7 +73,8 @@ Tensor GaussianMixtureData::optimal_eps(const NoiseSchedule& schedule, const Ten
 
 Tensor GaussianMixtureData::optimal_eps(const NoiseSchedule& schedule, const Tensor& z,
                                         double t) const {
-  return optimal_eps(schedule, z, scalar_tensor(t, TensorOptions(z.dtype()).set_device(z.device())));
+  return optimal_eps(schedule, z,
+                     scalar_tensor(t, TensorOptions(z.dtype()).set_device(z.device())));
 }
 
 Tensor GaussianMixtureData::log_density(const NoiseSchedule& schedule, const Tensor& z,

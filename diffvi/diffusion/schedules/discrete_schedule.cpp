@@ -12,7 +12,8 @@ namespace diffvi::diffusion {
 namespace {
 
 std::vector<double> linear_betas(int64_t n, double start, double end) {
-  if (n < 2) throw ValueError("DiscreteLinearBeta: need at least 2 steps, got " + std::to_string(n));
+  if (n < 2)
+    throw ValueError("DiscreteLinearBeta: need at least 2 steps, got " + std::to_string(n));
   std::vector<double> b(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) b[i] = start + (end - start) * i / static_cast<double>(n - 1);
   return b;
@@ -20,14 +21,15 @@ std::vector<double> linear_betas(int64_t n, double start, double end) {
 
 }  // namespace
 
-DiscreteSchedule::DiscreteSchedule(std::vector<double> betas, bool warn) : betas_(std::move(betas)) {
+DiscreteSchedule::DiscreteSchedule(std::vector<double> betas, bool warn)
+    : betas_(std::move(betas)) {
   if (betas_.size() < 2) throw ValueError("DiscreteSchedule: need at least 2 betas");
   const double n = static_cast<double>(betas_.size());
   double acc = 0;
   for (size_t i = 0; i < betas_.size(); ++i) {
     if (!(betas_[i] > 0 && betas_[i] < 1)) {
-      throw ValueError("DiscreteSchedule: beta[" + std::to_string(i) + "] = " +
-                       std::to_string(betas_[i]) + " is not in (0, 1)");
+      throw ValueError("DiscreteSchedule: beta[" + std::to_string(i) +
+                       "] = " + std::to_string(betas_[i]) + " is not in (0, 1)");
     }
     acc += 0.5 * std::log1p(-betas_[i]);
     log_alpha_.push_back(acc);
@@ -68,8 +70,7 @@ double DiscreteSchedule::t_of_lambda(double lambda) const {
   // log α is decreasing in t: search the reversed sequence.
   const double la = log_alpha_of_lambda(lambda);
   auto it = std::upper_bound(log_alpha_.begin(), log_alpha_.end(), la, std::greater<double>());
-  int64_t k = std::clamp<int64_t>(static_cast<int64_t>(it - log_alpha_.begin()) - 1, 0,
-                                  size() - 2);
+  int64_t k = std::clamp<int64_t>(static_cast<int64_t>(it - log_alpha_.begin()) - 1, 0, size() - 2);
   const double w = (la - log_alpha_[k]) / (log_alpha_[k + 1] - log_alpha_[k]);
   return t_[k] + w * (t_[k + 1] - t_[k]);
 }

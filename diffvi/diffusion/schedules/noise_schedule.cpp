@@ -36,8 +36,7 @@ double log_alpha_of_lambda(double lambda) {
 
 Tensor NoiseSchedule::log_alpha(const Tensor& t) const {
   return map_with_derivative(
-      t, [this](double s) { return log_alpha(s); },
-      [this](double s) { return d_log_alpha_dt(s); });
+      t, [this](double s) { return log_alpha(s); }, [this](double s) { return d_log_alpha_dt(s); });
 }
 
 Tensor NoiseSchedule::d_log_alpha_dt(const Tensor& t) const {

@@ -39,9 +39,9 @@ class NoiseSchedule {
   double alpha(double t) const;
   double sigma(double t) const;
   double log_sigma(double t) const;
-  double lambda(double t) const;      // log(α_t / σ_t), decreasing in t
-  double gamma(double t) const;       // −2 λ_t = −log SNR(t)
-  double dgamma_dt(double t) const;   // −2 (d log α_t / dt) / σ_t²
+  double lambda(double t) const;     // log(α_t / σ_t), decreasing in t
+  double gamma(double t) const;      // −2 λ_t = −log SNR(t)
+  double dgamma_dt(double t) const;  // −2 (d log α_t / dt) / σ_t²
   double alpha_bar(double t) const { return alpha(t) * alpha(t); }
 
   // --- derived (batched, differentiable) ---

@@ -14,7 +14,9 @@ VPLinear::VPLinear(double beta0, double beta1) : beta0_(beta0), beta1_(beta1) {
 double VPLinear::log_alpha(double t) const {
   return -0.25 * t * t * (beta1_ - beta0_) - 0.5 * t * beta0_;
 }
-double VPLinear::d_log_alpha_dt(double t) const { return -0.5 * t * (beta1_ - beta0_) - 0.5 * beta0_; }
+double VPLinear::d_log_alpha_dt(double t) const {
+  return -0.5 * t * (beta1_ - beta0_) - 0.5 * beta0_;
+}
 
 double VPLinear::t_of_lambda(double lambda) const {
   const double l = -2.0 * log_alpha_of_lambda(lambda);  // log(1 + e^{−2λ})

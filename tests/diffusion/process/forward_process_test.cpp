@@ -1,5 +1,7 @@
 // Forward process: z_t statistics, the posterior against the Gaussian conditioning formula
 // computed independently, and gradients by gradcheck.
+#include "diffvi/diffusion/process/forward_process.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -7,7 +9,6 @@
 #include "diffvi/autograd/engine.h"
 #include "diffvi/autograd/gradcheck.h"
 #include "diffvi/autograd/ops.h"
-#include "diffvi/diffusion/process/forward_process.h"
 #include "diffvi/diffusion/problems/gaussian_mixture.h"
 #include "diffvi/diffusion/schedules/vp_linear.h"
 
@@ -53,10 +54,10 @@ TEST(ForwardProcess, PosteriorGradcheck) {
   };
   diffvi::Generator gen(5);
   auto leaf = [](Tensor t) { return t.set_requires_grad(true); };
-  std::vector<Tensor> in{leaf(diffvi::randn({3, 2}, gen, DType::f64)),
-                         leaf(diffvi::randn({3, 2}, gen, DType::f64)),
-                         leaf(diffvi::from_vector(std::vector<double>{0.1, 0.2, 0.3}, {3}, DType::f64)),
-                         leaf(diffvi::from_vector(std::vector<double>{0.5, 0.6, 0.9}, {3}, DType::f64))};
+  std::vector<Tensor> in{
+      leaf(diffvi::randn({3, 2}, gen, DType::f64)), leaf(diffvi::randn({3, 2}, gen, DType::f64)),
+      leaf(diffvi::from_vector(std::vector<double>{0.1, 0.2, 0.3}, {3}, DType::f64)),
+      leaf(diffvi::from_vector(std::vector<double>{0.5, 0.6, 0.9}, {3}, DType::f64))};
   auto r = diffvi::gradcheck(f, in);
   EXPECT_TRUE(r.ok) << r.message;
 }
@@ -82,7 +83,8 @@ TEST(GaussianMixture, OdeSolutionIsConsistentWithEps) {
   Tensor z1 = diffvi::randn({4, 3}, gen, DType::f64);
   const double t = 0.4, e = 1e-5;
   Tensor x = data.ode_solution(sch, z1, 1.0, t);
-  Tensor dx = (data.ode_solution(sch, z1, 1.0, t + e) - data.ode_solution(sch, z1, 1.0, t - e)) / (2 * e);
+  Tensor dx =
+      (data.ode_solution(sch, z1, 1.0, t + e) - data.ode_solution(sch, z1, 1.0, t - e)) / (2 * e);
   const double f = sch.d_log_alpha_dt(t), g2 = sch.dgamma_dt(t) * std::pow(sch.sigma(t), 2);
   Tensor drift = f * x + (0.5 * g2 / sch.sigma(t)) * data.optimal_eps(sch, x, t);
   EXPECT_LT(diffvi::max(diffvi::abs(dx - drift)).item(), 1e-6);

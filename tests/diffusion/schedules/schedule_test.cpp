@@ -80,7 +80,8 @@ TEST(Schedule, DerivativesMatchFiniteDifferences) {
 TEST(Schedule, BatchedMatchesScalarAndDifferentiates) {
   for (const auto& [name, s] : Schedules()) {
     std::vector<double> tv;
-    for (double u : {0.013, 0.2, 0.55, 0.9}) tv.push_back(s->t_eps() + u * (s->t_max() - s->t_eps()));
+    for (double u : {0.013, 0.2, 0.55, 0.9})
+      tv.push_back(s->t_eps() + u * (s->t_max() - s->t_eps()));
     Tensor t = diffvi::from_vector(tv, {4}, DType::f64);
     t.set_requires_grad(true);
     auto la = s->log_alpha(t).to_vector<double>();
