@@ -91,8 +91,8 @@ double dense_log_evidence(const dm::HierSpec& h, const std::vector<double>& y, i
 
 TEST(HierarchicalExact, LogEvidenceMatchesTheDenseMarginalCovariance) {
   // Hierarchical 5's layout (two free scales) on 3 observations, and hierarchical 3's.
-  for (const dm::HierSpec h : {dm::HierSpec{3, 2, true, true, true, false},
-                               dm::HierSpec{2, 2, true, true, false, true}}) {
+  for (const dm::HierSpec h :
+       {dm::HierSpec{3, 2, true, true, true, false}, dm::HierSpec{2, 2, true, true, false, true}}) {
     std::mt19937_64 eng(5);
     std::normal_distribution<double> normal(0.5, 1.3);
     const int n = 3, K = h.groups * h.per_group;
