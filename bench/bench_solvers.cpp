@@ -9,7 +9,7 @@
 
 #include "diffvi/autograd/node.h"
 #include "diffvi/autograd/ops.h"
-#include "diffvi/diffusion/vp_linear.h"
+#include "diffvi/diffusion/schedules/vp_linear.h"
 #include "diffvi/solvers/dpm_solver.h"
 
 namespace {
@@ -72,7 +72,8 @@ BENCHMARK_CAPTURE(SolverOverhead, dpmsolver_3, "dpmsolver-3")->Unit(benchmark::k
 BENCHMARK_CAPTURE(SolverOverhead, dpmsolver_3m, "dpmsolver-3m")->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(SolverOverhead, dpmsolver_pp_2m, "dpmsolver++2m")->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(SolverOverhead, dpmsolver_pp_3m, "dpmsolver++3m")->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(SolverOverhead, dpmsolver_23_adaptive, "dpmsolver-23")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(SolverOverhead, dpmsolver_23_adaptive, "dpmsolver-23")
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

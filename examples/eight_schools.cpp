@@ -80,8 +80,10 @@ int main(int argc, char** argv) {
       opt.steps = 2000;
       opt.lr = 1e-3;
       opt.num_particles = 32;
-      opt.flow.hidden = {256, 256};
-      opt.flow.num_layers = method == "realnvp" ? 4 : 2;
+      vi::FlowOptions flow;
+      flow.hidden = {256, 256};
+      flow.num_layers = method == "realnvp" ? 4 : 2;
+      opt.set_method_options(flow);
     }
     if (steps > 0) opt.steps = steps;
     vi::Posterior post = vi::fit(model, opt);
@@ -92,7 +94,7 @@ int main(int argc, char** argv) {
     out["seconds"] = post.fit_seconds();
     diffvi::Generator gen(seed + 1);
     std::map<std::string, Tensor> sites;
-    if (const vi::NutsResult* r = post.nuts()) {
+    if (const vi::NutsResult* r = post.sampler_result<vi::NutsResult>()) {
       sites = model.constrain(post.draws());
       out["chains"] = r->num_chains;
       out["draws"] = r->num_chains * r->num_samples;
@@ -108,7 +110,7 @@ int main(int argc, char** argv) {
     } else {
       sites = post.sample_sites(draws, gen);
       out["draws"] = draws;
-      out["steps"] = opt.steps;
+      out["steps"] = post.settings().steps;
       out["final_neg_elbo"] = [&] {  // mean of the last 10% of the objective trace
         const auto& obj = post.objective();
         const size_t k = std::max<size_t>(1, obj.size() / 10);
@@ -116,7 +118,7 @@ int main(int argc, char** argv) {
         for (size_t i = obj.size() - k; i < obj.size(); ++i) s += obj[i];
         return s / k;
       }();
-      out["seconds_per_step"] = post.fit_seconds() / opt.steps;
+      out["seconds_per_step"] = post.fit_seconds() / post.settings().steps;
     }
     const Moments mu = moments(sites.at("mu")), tau = moments(sites.at("tau"));
     out["mu_mean"] = mu.mean;

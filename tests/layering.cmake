@@ -1,5 +1,7 @@
 # Layering check: every #include "diffvi/<layer>/..." in diffvi/<layer>/ must be allowed by the
-# table in DESIGN.md ("Layers"). The script also checks itself on a synthetic violation.
+# table in DESIGN.md ("Layers"), and inside vi/ and diffusion/ a method folder includes only the
+# shared folders, which never include a method folder ("Layout of the method libraries"). The
+# script also checks itself on synthetic violations.
 # python3 is one of scripts/setup.sh's packages: a suite without this check is not the suite.
 find_package(Python3 COMPONENTS Interpreter)
 if(NOT Python3_Interpreter_FOUND)

@@ -10,7 +10,7 @@
 #include <memory>
 #include <optional>
 
-#include "diffvi/diffusion/noise_schedule.h"
+#include "diffvi/diffusion/schedules/noise_schedule.h"
 #include "diffvi/tensor/tensor.h"
 
 namespace diffvi::solvers {
@@ -27,8 +27,14 @@ enum class ModelType { noise, x0, v, score };
 struct ThresholdOptions {
   double ratio = 0.995;
   double max_value = 1.0;
-  ThresholdOptions& set_ratio(double r) { ratio = r; return *this; }
-  ThresholdOptions& set_max_value(double m) { max_value = m; return *this; }
+  ThresholdOptions& set_ratio(double r) {
+    ratio = r;
+    return *this;
+  }
+  ThresholdOptions& set_max_value(double m) {
+    max_value = m;
+    return *this;
+  }
 };
 Tensor dynamic_threshold(const Tensor& x0, const ThresholdOptions& options = {});
 
@@ -44,7 +50,10 @@ class ModelWrapper {
   void set_thresholding(std::optional<ThresholdOptions> options) { threshold_ = options; }
 
   int nfe() const { return nfe_; }
-  void reset_nfe() { nfe_ = 0; smallest_t_ = 1e300; }
+  void reset_nfe() {
+    nfe_ = 0;
+    smallest_t_ = 1e300;
+  }
   double smallest_t() const { return smallest_t_; }  // over evaluations since reset_nfe()
   const diffusion::NoiseSchedule& schedule() const { return *schedule_; }
 

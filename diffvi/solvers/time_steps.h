@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "diffvi/diffusion/noise_schedule.h"
+#include "diffvi/diffusion/schedules/noise_schedule.h"
 
 namespace diffvi::solvers {
 

@@ -91,8 +91,8 @@ double dense_log_evidence(const dm::HierSpec& h, const std::vector<double>& y, i
 
 TEST(HierarchicalExact, LogEvidenceMatchesTheDenseMarginalCovariance) {
   // Hierarchical 5's layout (two free scales) on 3 observations, and hierarchical 3's.
-  for (const dm::HierSpec h : {dm::HierSpec{3, 2, true, true, true, false},
-                               dm::HierSpec{2, 2, true, true, false, true}}) {
+  for (const dm::HierSpec h :
+       {dm::HierSpec{3, 2, true, true, true, false}, dm::HierSpec{2, 2, true, true, false, true}}) {
     std::mt19937_64 eng(5);
     std::normal_distribution<double> normal(0.5, 1.3);
     const int n = 3, K = h.groups * h.per_group;
@@ -114,10 +114,12 @@ TEST(HierarchicalExact, MomentsMatchLongNuts) {
     diffvi::vi::FitOptions o;
     o.method = "nuts";
     o.seed = 11;
-    o.nuts.num_chains = 4;
-    o.nuts.num_warmup = 500;
-    o.nuts.num_samples = 1500;
-    o.nuts.target_accept = 0.95;
+    diffvi::vi::NutsOptions nuts;
+    nuts.num_chains = 4;
+    nuts.num_warmup = 500;
+    nuts.num_samples = 1500;
+    nuts.target_accept = 0.95;
+    o.set_method_options(nuts);
     const diffvi::vi::Posterior post = diffvi::vi::fit(*p.model, o);
     const std::vector<double> z = post.draws().to_vector<double>();
     const int64_t d = p.model->dim(), draws = static_cast<int64_t>(z.size()) / d;

@@ -20,8 +20,8 @@
 #include "common/cli.h"
 #include "common/plot.h"
 #include "diffvi/autograd/ops.h"
-#include "diffvi/diffusion/gaussian_mixture.h"
-#include "diffvi/diffusion/vp_linear.h"
+#include "diffvi/diffusion/problems/gaussian_mixture.h"
+#include "diffvi/diffusion/schedules/vp_linear.h"
 #include "diffvi/solvers/dpm_solver.h"
 
 namespace {

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "diffvi/autograd/ops.h"
-#include "diffvi/diffusion/gaussian_mixture.h"
-#include "diffvi/diffusion/vp_linear.h"
+#include "diffvi/diffusion/problems/gaussian_mixture.h"
+#include "diffvi/diffusion/schedules/vp_linear.h"
 #include "diffvi/solvers/dpm_solver.h"
 
 namespace solver_test {

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <tuple>
 
-#include "diffvi/diffusion/discrete_schedule.h"
+#include "diffvi/diffusion/schedules/discrete_schedule.h"
 #include "diffvi/tensor/errors.h"
 #include "problems.h"
 
@@ -53,13 +53,16 @@ TEST(Solvers, SinglestepOrder3With3nMinus1EvaluationsHasNoNaN) {
   // Also on the discrete schedule and with every spacing, down to t_end = 1/N.
   auto discrete = std::make_shared<diffvi::diffusion::DiscreteLinearBeta>(1000);
   const Problem p = GaussianProblem(4, 4);
-  for (StepSpacing sp : {StepSpacing::logsnr, StepSpacing::time_uniform, StepSpacing::time_quadratic}) {
+  for (StepSpacing sp :
+       {StepSpacing::logsnr, StepSpacing::time_uniform, StepSpacing::time_quadratic}) {
     for (int n = 1; n <= 7; ++n) {
       for (const char* name : {"dpmsolver-3", "dpmsolver++3s"}) {
         auto o = solver_preset(name, 3 * n - 1).set_spacing(sp);
         Tensor x = p.solve(o);
         EXPECT_TRUE(AllFinite(x)) << name << " nfe " << 3 * n - 1;
-        Model m = [&](const Tensor& z, const Tensor& t) { return p.data->optimal_eps(*discrete, z, t); };
+        Model m = [&](const Tensor& z, const Tensor& t) {
+          return p.data->optimal_eps(*discrete, z, t);
+        };
         DpmSolver ds(m, discrete, ModelType::noise, o);
         Tensor y = ds.sample(p.x_T);
         EXPECT_TRUE(AllFinite(y)) << name << " discrete nfe " << 3 * n - 1;
@@ -102,7 +105,8 @@ TEST(Solvers, TStartTEndAndDenoiseToZero) {
     largest = std::max(largest, diffvi::max(t).item());
     return p.model()(x, t);
   };
-  EXPECT_LT(p.error(p.solve(solver_preset("dpmsolver-3m", 40), nullptr, ModelType::noise, m)), 1e-4);
+  EXPECT_LT(p.error(p.solve(solver_preset("dpmsolver-3m", 40), nullptr, ModelType::noise, m)),
+            1e-4);
   EXPECT_DOUBLE_EQ(largest, 0.6);
   EXPECT_GE(smallest, 0.05);  // multistep never needs the model at the final time
   smallest = 1e300;
@@ -174,7 +178,8 @@ TEST(Solvers, AdaptiveNeedsFewerEvaluationsThanFixedStepAtEqualError) {
     // Budgets whose fast plan keeps the full order (even; 3k − 1), so errors fall monotonically.
     for (int k = 2; order * k <= nfe_a; k = k * 9 / 8 + 1) {
       const int n = order == 2 ? 2 * k : 3 * k - 1;
-      const double e = p.error(p.solve(solver_preset(fixed, n).set_spacing(StepSpacing::time_uniform)));
+      const double e =
+          p.error(p.solve(solver_preset(fixed, n).set_spacing(StepSpacing::time_uniform)));
       EXPECT_GT(e, err_a) << adaptive << ": fixed-step " << fixed << " with " << n
                           << " NFE reaches the error of the adaptive run (" << nfe_a << " NFE)";
     }
@@ -187,8 +192,9 @@ TEST(Solvers, OptionValidation) {
   EXPECT_THROW(p.solve(solver_preset("ddim", 5).set_eta(0.5)), diffvi::ValueError);  // no generator
   EXPECT_THROW(p.solve(solver_preset("dpmsolver-3m", 2)), diffvi::ValueError);
   EXPECT_THROW(solver_preset("rk4", 10), diffvi::ValueError);
-  EXPECT_THROW(DpmSolver(p.model(), p.schedule, ModelType::noise, DpmSolverOptions().set_t_end(0.0)),
-               diffvi::ValueError);
+  EXPECT_THROW(
+      DpmSolver(p.model(), p.schedule, ModelType::noise, DpmSolverOptions().set_t_end(0.0)),
+      diffvi::ValueError);
 }
 
 TEST(Solvers, StartTimeOutsideTheScheduleIsRejected) {
