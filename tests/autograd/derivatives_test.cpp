@@ -56,33 +56,48 @@ std::map<UnaryOp, std::vector<Case>> UnaryCases() {
   m[UnaryOp::identity] = {U("pow(x, 1)", [](const Tensor& x) { return pow(x, 1.0); })};
   m[UnaryOp::neg] = {U("neg", [](const Tensor& x) { return neg(x); })};
   m[UnaryOp::exp] = {U("exp", [](const Tensor& x) { return exp(x); })};
-  m[UnaryOp::log] = {U("log", [](const Tensor& x) { return log(x); }, kPositive)};
+  m[UnaryOp::log] = {U(
+      "log", [](const Tensor& x) { return log(x); }, kPositive)};
   m[UnaryOp::log1p] = {U("log1p", [](const Tensor& x) { return log1p(x); }, {-0.5, 2})};
   m[UnaryOp::expm1] = {U("expm1", [](const Tensor& x) { return expm1(x); })};
-  m[UnaryOp::sqrt] = {U("sqrt", [](const Tensor& x) { return sqrt(x); }, kPositive)};
-  m[UnaryOp::rsqrt] = {U("rsqrt", [](const Tensor& x) { return rsqrt(x); }, kPositive)};
-  m[UnaryOp::abs] = {U("abs", [](const Tensor& x) { return abs(x); }, kNonZero)};
-  m[UnaryOp::sign] = {U("sign", [](const Tensor& x) { return sign(x); }, kNonZero)};
+  m[UnaryOp::sqrt] = {U(
+      "sqrt", [](const Tensor& x) { return sqrt(x); }, kPositive)};
+  m[UnaryOp::rsqrt] = {U(
+      "rsqrt", [](const Tensor& x) { return rsqrt(x); }, kPositive)};
+  m[UnaryOp::abs] = {U(
+      "abs", [](const Tensor& x) { return abs(x); }, kNonZero)};
+  m[UnaryOp::sign] = {U(
+      "sign", [](const Tensor& x) { return sign(x); }, kNonZero)};
   m[UnaryOp::square] = {U("square", [](const Tensor& x) { return square(x); })};
-  m[UnaryOp::reciprocal] = {
-      U("reciprocal", [](const Tensor& x) { return reciprocal(x); }, kNonZero)};
-  m[UnaryOp::sin] = {U("sin", [](const Tensor& x) { return sin(x); }, kWide)};
-  m[UnaryOp::cos] = {U("cos", [](const Tensor& x) { return cos(x); }, kWide)};
-  m[UnaryOp::tanh] = {U("tanh", [](const Tensor& x) { return tanh(x); }, kWide)};
-  m[UnaryOp::sigmoid] = {U("sigmoid", [](const Tensor& x) { return sigmoid(x); }, kWide)};
-  m[UnaryOp::softplus] = {U("softplus", [](const Tensor& x) { return softplus(x); }, kWide)};
-  m[UnaryOp::relu] = {U("relu", [](const Tensor& x) { return relu(x); }, kNonZero)};
-  m[UnaryOp::gelu_erf] = {U("gelu", [](const Tensor& x) { return gelu(x); }, kWide)};
-  m[UnaryOp::gelu_tanh] = {
-      U("gelu_tanh", [](const Tensor& x) { return gelu(x, GeluApprox::tanh); }, kWide)};
-  m[UnaryOp::silu] = {U("silu", [](const Tensor& x) { return silu(x); }, kWide)};
-  m[UnaryOp::erf] = {U("erf", [](const Tensor& x) { return erf(x); }, kWide)};
-  m[UnaryOp::pow_scalar] = {U("pow(x, 2.5)", [](const Tensor& x) { return pow(x, 2.5); },
-                              kPositive),
-                            U("pow(x, -1.5)", [](const Tensor& x) { return pow(x, -1.5); },
-                              kPositive),
-                            U("pow(x, 3)", [](const Tensor& x) { return pow(x, 3.0); }),
-                            U("pow(x, 0)", [](const Tensor& x) { return pow(x, 0.0); })};
+  m[UnaryOp::reciprocal] = {U(
+      "reciprocal", [](const Tensor& x) { return reciprocal(x); }, kNonZero)};
+  m[UnaryOp::sin] = {U(
+      "sin", [](const Tensor& x) { return sin(x); }, kWide)};
+  m[UnaryOp::cos] = {U(
+      "cos", [](const Tensor& x) { return cos(x); }, kWide)};
+  m[UnaryOp::tanh] = {U(
+      "tanh", [](const Tensor& x) { return tanh(x); }, kWide)};
+  m[UnaryOp::sigmoid] = {U(
+      "sigmoid", [](const Tensor& x) { return sigmoid(x); }, kWide)};
+  m[UnaryOp::softplus] = {U(
+      "softplus", [](const Tensor& x) { return softplus(x); }, kWide)};
+  m[UnaryOp::relu] = {U(
+      "relu", [](const Tensor& x) { return relu(x); }, kNonZero)};
+  m[UnaryOp::gelu_erf] = {U(
+      "gelu", [](const Tensor& x) { return gelu(x); }, kWide)};
+  m[UnaryOp::gelu_tanh] = {U(
+      "gelu_tanh", [](const Tensor& x) { return gelu(x, GeluApprox::tanh); }, kWide)};
+  m[UnaryOp::silu] = {U(
+      "silu", [](const Tensor& x) { return silu(x); }, kWide)};
+  m[UnaryOp::erf] = {U(
+      "erf", [](const Tensor& x) { return erf(x); }, kWide)};
+  m[UnaryOp::pow_scalar] = {
+      U(
+          "pow(x, 2.5)", [](const Tensor& x) { return pow(x, 2.5); }, kPositive),
+      U(
+          "pow(x, -1.5)", [](const Tensor& x) { return pow(x, -1.5); }, kPositive),
+      U("pow(x, 3)", [](const Tensor& x) { return pow(x, 3.0); }),
+      U("pow(x, 0)", [](const Tensor& x) { return pow(x, 0.0); })};
   m[UnaryOp::add_scalar] = {U("x + 0.7", [](const Tensor& x) { return add(x, 0.7); })};
   m[UnaryOp::mul_scalar] = {U("x * -1.3", [](const Tensor& x) { return mul(x, -1.3); })};
   m[UnaryOp::clamp] = {
@@ -90,8 +105,8 @@ std::map<UnaryOp, std::vector<Case>> UnaryCases() {
       U("clamp(x, 0.1, -)", [](const Tensor& x) { return clamp(x, 0.1, std::nullopt); }),
       U("clamp(x, -, 0.2)", [](const Tensor& x) { return clamp(x, std::nullopt, 0.2); })};
   m[UnaryOp::rsub_scalar] = {U("0.4 - x", [](const Tensor& x) { return rsub(0.4, x); })};
-  m[UnaryOp::rdiv_scalar] = {
-      U("0.7 / x", [](const Tensor& x) { return rdiv(0.7, x); }, kNonZero)};
+  m[UnaryOp::rdiv_scalar] = {U(
+      "0.7 / x", [](const Tensor& x) { return rdiv(0.7, x); }, kNonZero)};
   return m;
 }
 
@@ -100,24 +115,23 @@ std::map<BinaryOp, std::vector<Case>> BinaryCases() {
   using namespace diffvi;
   auto B = [](std::string name, std::function<Tensor(const Tensor&, const Tensor&)> f,
               Domain dx = {}, Domain dy = {}) {
-    return Case{std::move(name),
-                [f](const std::vector<Tensor>& in) { return f(in[0], in[1]); },
-                {dx, dy}};
+    return Case{
+        std::move(name), [f](const std::vector<Tensor>& in) { return f(in[0], in[1]); }, {dx, dy}};
   };
   std::map<BinaryOp, std::vector<Case>> m;
   m[BinaryOp::add] = {B("add", [](const Tensor& a, const Tensor& b) { return add(a, b); })};
   m[BinaryOp::sub] = {B("sub", [](const Tensor& a, const Tensor& b) { return sub(a, b); })};
   m[BinaryOp::mul] = {B("mul", [](const Tensor& a, const Tensor& b) { return mul(a, b); })};
-  m[BinaryOp::div] = {
-      B("div", [](const Tensor& a, const Tensor& b) { return div(a, b); }, {}, kNonZero)};
-  m[BinaryOp::pow] = {
-      B("pow", [](const Tensor& a, const Tensor& b) { return pow(a, b); }, kPositive)};
+  m[BinaryOp::div] = {B(
+      "div", [](const Tensor& a, const Tensor& b) { return div(a, b); }, {}, kNonZero)};
+  m[BinaryOp::pow] = {B(
+      "pow", [](const Tensor& a, const Tensor& b) { return pow(a, b); }, kPositive)};
   m[BinaryOp::maximum] = {
       B("maximum", [](const Tensor& a, const Tensor& b) { return maximum(a, b); })};
   m[BinaryOp::minimum] = {
       B("minimum", [](const Tensor& a, const Tensor& b) { return minimum(a, b); })};
-  for (BinaryOp cmp : {BinaryOp::eq, BinaryOp::ne, BinaryOp::lt, BinaryOp::le, BinaryOp::gt,
-                       BinaryOp::ge}) {
+  for (BinaryOp cmp :
+       {BinaryOp::eq, BinaryOp::ne, BinaryOp::lt, BinaryOp::le, BinaryOp::gt, BinaryOp::ge}) {
     m[cmp] = {};  // not differentiable: checked by ComparisonsLeaveTheGraph
   }
   return m;
@@ -178,13 +192,12 @@ TEST(Derivatives, EveryBinaryOpToSecondOrder) {
 TEST(Derivatives, ComparisonsLeaveTheGraph) {
   const Tensor a = Draw({}, {5}, 1), b = Draw({}, {5}, 2);
   using Cmp = std::function<Tensor(const Tensor&, const Tensor&)>;
-  const std::vector<Cmp> cmps = {
-      [](const Tensor& x, const Tensor& y) { return diffvi::eq(x, y); },
-      [](const Tensor& x, const Tensor& y) { return diffvi::ne(x, y); },
-      [](const Tensor& x, const Tensor& y) { return diffvi::lt(x, y); },
-      [](const Tensor& x, const Tensor& y) { return diffvi::le(x, y); },
-      [](const Tensor& x, const Tensor& y) { return diffvi::gt(x, y); },
-      [](const Tensor& x, const Tensor& y) { return diffvi::ge(x, y); }};
+  const std::vector<Cmp> cmps = {[](const Tensor& x, const Tensor& y) { return diffvi::eq(x, y); },
+                                 [](const Tensor& x, const Tensor& y) { return diffvi::ne(x, y); },
+                                 [](const Tensor& x, const Tensor& y) { return diffvi::lt(x, y); },
+                                 [](const Tensor& x, const Tensor& y) { return diffvi::le(x, y); },
+                                 [](const Tensor& x, const Tensor& y) { return diffvi::gt(x, y); },
+                                 [](const Tensor& x, const Tensor& y) { return diffvi::ge(x, y); }};
   for (const Cmp& f : cmps) EXPECT_FALSE(f(a, b).requires_grad());
 }
 
@@ -194,10 +207,8 @@ TEST(Derivatives, EveryActivationToSecondOrder) {
     const auto act = static_cast<Activation>(i);
     const std::string name = "activation " + std::to_string(i);
     const Domain d = act == Activation::relu ? kNonZero : kWide;
-    const Case alone{name, [act](const std::vector<Tensor>& in) {
-                       return diffvi::activation(in[0], act);
-                     },
-                     {d}};
+    const Case alone{
+        name, [act](const std::vector<Tensor>& in) { return diffvi::activation(in[0], act); }, {d}};
     // Pre-activations of x w^T + b land near 0 for relu only by chance: the seed keeps them off.
     const Fn fused = [act](const std::vector<Tensor>& in) {
       return diffvi::linear(in[0], diffvi::reshape(in[1], {2, 3}), in[2], act);

@@ -292,25 +292,26 @@ TEST(Engine, BackwardRunsOnTheSelectedBackend) {
   }
 }
 
-// --- the test machinery itself must be able to fail ------------------------------------------------
+// --- the test machinery itself must be able to fail
+// ------------------------------------------------
 
 TEST(Machinery, GradcheckCatchesAWrongBackward) {
   auto wrong = [](const std::vector<Tensor>& in) {
     // y = x^2 with a backward that forgets the factor 2.
     Tensor out = diffvi::raw::unary(diffvi::UnaryOp::square, in[0]);
-    return diffvi::record("wrong_square", out, {in[0]},
-                          [](const diffvi::TensorList& inputs, const Tensor& g,
-                             const Tensor&) -> diffvi::TensorList {
-                            return {diffvi::mul(g, inputs[0])};
-                          });
+    return diffvi::record(
+        "wrong_square", out, {in[0]},
+        [](const diffvi::TensorList& inputs, const Tensor& g, const Tensor&) -> diffvi::TensorList {
+          return {diffvi::mul(g, inputs[0])};
+        });
   };
   const Tensor x = Leaf(Vec({0.5, 1.5}));
   const diffvi::GradcheckResult r = diffvi::gradcheck(wrong, {x});
   EXPECT_FALSE(r.ok);
   EXPECT_NE(r.message.find("analytic"), std::string::npos) << r.message;
-  EXPECT_TRUE(diffvi::gradcheck([](const std::vector<Tensor>& in) { return diffvi::square(in[0]); },
-                                {x})
-                  .ok);
+  EXPECT_TRUE(
+      diffvi::gradcheck([](const std::vector<Tensor>& in) { return diffvi::square(in[0]); }, {x})
+          .ok);
 }
 
 TEST(Machinery, AllCloseAndBackendGuard) {

@@ -58,8 +58,8 @@ int main() {
         return logsumexp(sigmoid(matmul(in[0], in[1])) * sum(in[0], {1}, true), {1});
       },
       {randn({3, 4}, gen, f64_grad), randn({4, 5}, gen, f64_grad)});
-  std::cout << "gradcheck: " << (check.ok ? "ok" : check.message)
-            << ", max abs error " << check.max_abs_error << "\n";
+  std::cout << "gradcheck: " << (check.ok ? "ok" : check.message) << ", max abs error "
+            << check.max_abs_error << "\n";
   expect(check.ok, "gradcheck");
 
   // Random chains of ops composed here, outside the library: gradients match finite differences.
@@ -72,13 +72,16 @@ int main() {
       {"gelu", [](const Tensor& a, const Tensor&) { return gelu(a); }},
       {"softplus", [](const Tensor& a, const Tensor&) { return softplus(a); }},
       {"exp", [](const Tensor& a, const Tensor&) { return exp(clamp(a, -3.0, 3.0)); }},
-      {"matmul", [](const Tensor& a, const Tensor& b) { return matmul(a, transpose(b, 0, 1)) / 4.0; }},
+      {"matmul",
+       [](const Tensor& a, const Tensor& b) { return matmul(a, transpose(b, 0, 1)) / 4.0; }},
       {"softmax", [](const Tensor& a, const Tensor&) { return softmax(a, 1); }},
       {"layer_norm", [](const Tensor& a, const Tensor&) { return layer_norm(a, {4}); }},
       {"bcast_sub", [](const Tensor& a, const Tensor& b) { return a - mean(b, {0}, true); }},
       {"cumsum", [](const Tensor& a, const Tensor&) { return cumsum(a, 1); }},
-      {"permute", [](const Tensor& a, const Tensor& b) {
-         return reshape(transpose(reshape(a, {2, 2, 4}), 1, 2), {4, 4}) + b; }},
+      {"permute",
+       [](const Tensor& a, const Tensor& b) {
+         return reshape(transpose(reshape(a, {2, 2, 4}), 1, 2), {4, 4}) + b;
+       }},
   };
   Generator pick(7);
   int chains_ok = 0;

@@ -29,26 +29,30 @@ NoF64Backend& NoF64() {
 }
 
 TEST(Errors, MatmulShapeMismatchNamesBothShapes) {
-  const std::string msg = MessageOf<diffvi::ShapeError>(
-      [] { diffvi::matmul(diffvi::zeros({2, 3}), diffvi::zeros({4, 5})); });
+  const std::string msg = MessageOf<diffvi::ShapeError>([] {
+    diffvi::matmul(diffvi::zeros({2, 3}), diffvi::zeros({4, 5}));
+  });
   EXPECT_CONTAINS(msg, "matmul");
   EXPECT_CONTAINS(msg, "[2, 3]");
   EXPECT_CONTAINS(msg, "[4, 5]");
-  const std::string batch = MessageOf<diffvi::ShapeError>(
-      [] { diffvi::matmul(diffvi::zeros({2, 3, 4}), diffvi::zeros({3, 4, 5})); });
+  const std::string batch = MessageOf<diffvi::ShapeError>([] {
+    diffvi::matmul(diffvi::zeros({2, 3, 4}), diffvi::zeros({3, 4, 5}));
+  });
   EXPECT_CONTAINS(batch, "matmul");
   EXPECT_CONTAINS(batch, "[2]");
   EXPECT_CONTAINS(batch, "[3]");
-  const std::string lin = MessageOf<diffvi::ShapeError>(
-      [] { diffvi::linear(diffvi::zeros({2, 3}), diffvi::zeros({5, 4})); });
+  const std::string lin = MessageOf<diffvi::ShapeError>([] {
+    diffvi::linear(diffvi::zeros({2, 3}), diffvi::zeros({5, 4}));
+  });
   EXPECT_CONTAINS(lin, "linear");
   EXPECT_CONTAINS(lin, "[2, 3]");
   EXPECT_CONTAINS(lin, "[5, 4]");
 }
 
 TEST(Errors, BroadcastingFailureNamesOpAndShapes) {
-  const std::string msg = MessageOf<diffvi::ShapeError>(
-      [] { diffvi::add(diffvi::zeros({2, 3}), diffvi::zeros({4, 3})); });
+  const std::string msg = MessageOf<diffvi::ShapeError>([] {
+    diffvi::add(diffvi::zeros({2, 3}), diffvi::zeros({4, 3}));
+  });
   EXPECT_CONTAINS(msg, "add");
   EXPECT_CONTAINS(msg, "[2, 3]");
   EXPECT_CONTAINS(msg, "[4, 3]");
@@ -57,8 +61,9 @@ TEST(Errors, BroadcastingFailureNamesOpAndShapes) {
   });
   EXPECT_CONTAINS(w, "where");
   EXPECT_CONTAINS(w, "[2, 4]");
-  const std::string e = MessageOf<diffvi::ShapeError>(
-      [] { diffvi::expand(diffvi::zeros({3, 2}), {3, 4}); });
+  const std::string e = MessageOf<diffvi::ShapeError>([] {
+    diffvi::expand(diffvi::zeros({3, 2}), {3, 4});
+  });
   EXPECT_CONTAINS(e, "expand");
   EXPECT_CONTAINS(e, "[3, 2]");
   EXPECT_CONTAINS(e, "[3, 4]");
@@ -70,8 +75,9 @@ TEST(Errors, DtypeMismatchNamesBothDtypes) {
   EXPECT_CONTAINS(msg, "add");
   EXPECT_CONTAINS(msg, "[2] f32 cpu");
   EXPECT_CONTAINS(msg, "[2] f64 cpu");
-  const std::string mm = MessageOf<diffvi::DTypeError>(
-      [] { diffvi::matmul(diffvi::zeros({2, 2}, DType::f64), diffvi::zeros({2, 2})); });
+  const std::string mm = MessageOf<diffvi::DTypeError>([] {
+    diffvi::matmul(diffvi::zeros({2, 2}, DType::f64), diffvi::zeros({2, 2}));
+  });
   EXPECT_CONTAINS(mm, "matmul");
   EXPECT_CONTAINS(mm, "f64");
   EXPECT_CONTAINS(mm, "f32");
@@ -84,8 +90,7 @@ TEST(Errors, DtypeMismatchNamesBothDtypes) {
 TEST(Errors, F64OnABackendWithoutItNamesBackendAndDtype) {
   NoF64();  // registers the backend so the guard below finds it by name
   diffvi::BackendGuard guard("test-no-f64");
-  const std::string msg =
-      MessageOf<diffvi::DTypeError>([] { diffvi::zeros({2, 3}, DType::f64); });
+  const std::string msg = MessageOf<diffvi::DTypeError>([] { diffvi::zeros({2, 3}, DType::f64); });
   EXPECT_CONTAINS(msg, "test-no-f64");
   EXPECT_CONTAINS(msg, "f64");
   EXPECT_NO_THROW(diffvi::exp(diffvi::zeros({2, 3})));  // f32 still works
@@ -108,7 +113,9 @@ TEST(Errors, DimOutOfRange) {
            {"softmax", [&] { diffvi::softmax(x, -3); }},
            {"transpose", [&] { diffvi::transpose(x, 0, 5); }},
            {"cumsum", [&] { diffvi::cumsum(x, 2); }},
-           {"cat", [&] { diffvi::cat({x, x}, 2); }}}) {
+           {"cat", [&] {
+              diffvi::cat({x, x}, 2);
+            }}}) {
     const std::string msg = MessageOf<diffvi::IndexError>(f);
     EXPECT_CONTAINS(msg, op);
     EXPECT_CONTAINS(msg, "rank 2");
@@ -121,13 +128,15 @@ TEST(Errors, DimOutOfRange) {
 
 TEST(Errors, IndexOutOfRange) {
   const Tensor x = diffvi::zeros({3, 4});
-  const std::string msg = MessageOf<diffvi::IndexError>(
-      [&] { diffvi::index_select(x, 0, diffvi::from_vector(std::vector<int64_t>{0, 5}, {2})); });
+  const std::string msg = MessageOf<diffvi::IndexError>([&] {
+    diffvi::index_select(x, 0, diffvi::from_vector(std::vector<int64_t>{0, 5}, {2}));
+  });
   EXPECT_CONTAINS(msg, "index_select");
   EXPECT_CONTAINS(msg, "5");
   EXPECT_CONTAINS(msg, "size 3");
-  const std::string neg = MessageOf<diffvi::IndexError>(
-      [&] { diffvi::gather(x, 1, diffvi::from_vector(std::vector<int64_t>{-1}, {1, 1})); });
+  const std::string neg = MessageOf<diffvi::IndexError>([&] {
+    diffvi::gather(x, 1, diffvi::from_vector(std::vector<int64_t>{-1}, {1, 1}));
+  });
   EXPECT_CONTAINS(neg, "gather");
   EXPECT_CONTAINS(neg, "-1");
   const std::string oh = MessageOf<diffvi::IndexError>(
@@ -138,18 +147,21 @@ TEST(Errors, IndexOutOfRange) {
 }
 
 TEST(Errors, ReshapeToWrongElementCount) {
-  const std::string msg = MessageOf<diffvi::ShapeError>(
-      [] { diffvi::reshape(diffvi::zeros({2, 3}), {4, 2}); });
+  const std::string msg = MessageOf<diffvi::ShapeError>([] {
+    diffvi::reshape(diffvi::zeros({2, 3}), {4, 2});
+  });
   EXPECT_CONTAINS(msg, "reshape");
   EXPECT_CONTAINS(msg, "[2, 3]");
   EXPECT_CONTAINS(msg, "[4, 2]");
   EXPECT_CONTAINS(msg, "6");
-  const std::string infer = MessageOf<diffvi::ShapeError>(
-      [] { diffvi::view(diffvi::zeros({2, 3}), {4, -1}); });
+  const std::string infer = MessageOf<diffvi::ShapeError>([] {
+    diffvi::view(diffvi::zeros({2, 3}), {4, -1});
+  });
   EXPECT_CONTAINS(infer, "view");
   EXPECT_CONTAINS(infer, "[2, 3]");
-  const std::string strided = MessageOf<diffvi::ShapeError>(
-      [] { diffvi::view(diffvi::transpose(diffvi::zeros({2, 3}), 0, 1), {6}); });
+  const std::string strided = MessageOf<diffvi::ShapeError>([] {
+    diffvi::view(diffvi::transpose(diffvi::zeros({2, 3}), 0, 1), {6});
+  });
   EXPECT_CONTAINS(strided, "view");
   EXPECT_CONTAINS(strided, "reshape");  // the message suggests the fix
 }
@@ -170,16 +182,19 @@ TEST(Errors, BackwardThroughATensorThatDoesNotRequireGrad) {
 }
 
 TEST(Errors, OtherShapeChecksNameTheirShapes) {
-  const std::string c = MessageOf<diffvi::ShapeError>(
-      [] { diffvi::cat({diffvi::zeros({2, 3}), diffvi::zeros({2, 4})}, 0); });
+  const std::string c = MessageOf<diffvi::ShapeError>([] {
+    diffvi::cat({diffvi::zeros({2, 3}), diffvi::zeros({2, 4})}, 0);
+  });
   EXPECT_CONTAINS(c, "cat");
   EXPECT_CONTAINS(c, "[2, 4]");
-  const std::string ln = MessageOf<diffvi::ShapeError>(
-      [] { diffvi::layer_norm(diffvi::zeros({2, 3}), {3}, diffvi::ones({4})); });
+  const std::string ln = MessageOf<diffvi::ShapeError>([] {
+    diffvi::layer_norm(diffvi::zeros({2, 3}), {3}, diffvi::ones({4}));
+  });
   EXPECT_CONTAINS(ln, "layer_norm");
   EXPECT_CONTAINS(ln, "[4]");
-  const std::string fv = MessageOf<diffvi::ShapeError>(
-      [] { diffvi::from_vector(std::vector<double>{1, 2, 3}, {2, 2}); });
+  const std::string fv = MessageOf<diffvi::ShapeError>([] {
+    diffvi::from_vector(std::vector<double>{1, 2, 3}, {2, 2});
+  });
   EXPECT_CONTAINS(fv, "[2, 2]");
   const std::string sc = MessageOf<diffvi::ShapeError>([] {
     diffvi::scatter_add(diffvi::zeros({2, 3}), 1,
@@ -194,13 +209,15 @@ TEST(Errors, SetGradOfTheWrongShapeOrDtypeNamesBothTensors) {
   // A wrong gradient used to be stored and only surface steps later, inside an optimizer.
   Tensor p = diffvi::zeros({2, 3});
   p.set_requires_grad(true);
-  const std::string shape =
-      MessageOf<diffvi::ShapeError>([&] { p.set_grad(diffvi::zeros({3, 2})); });
+  const std::string shape = MessageOf<diffvi::ShapeError>([&] {
+    p.set_grad(diffvi::zeros({3, 2}));
+  });
   EXPECT_CONTAINS(shape, "set_grad");
   EXPECT_CONTAINS(shape, "[3, 2] f32 cpu");
   EXPECT_CONTAINS(shape, "[2, 3] f32 cpu");
-  const std::string dtype =
-      MessageOf<diffvi::DTypeError>([&] { p.set_grad(diffvi::zeros({2, 3}, DType::f64)); });
+  const std::string dtype = MessageOf<diffvi::DTypeError>([&] {
+    p.set_grad(diffvi::zeros({2, 3}, DType::f64));
+  });
   EXPECT_CONTAINS(dtype, "set_grad");
   EXPECT_CONTAINS(dtype, "[2, 3] f64 cpu");
   EXPECT_CONTAINS(dtype, "[2, 3] f32 cpu");
@@ -215,8 +232,9 @@ TEST(Errors, SetGradOfTheWrongShapeOrDtypeNamesBothTensors) {
 TEST(Errors, ErrorContextPrefixesMessages) {
   diffvi::ErrorContext outer("net");
   diffvi::ErrorContext inner("layers.2");
-  const std::string msg = MessageOf<diffvi::ShapeError>(
-      [] { diffvi::matmul(diffvi::zeros({2, 3}), diffvi::zeros({4, 5})); });
+  const std::string msg = MessageOf<diffvi::ShapeError>([] {
+    diffvi::matmul(diffvi::zeros({2, 3}), diffvi::zeros({4, 5}));
+  });
   EXPECT_EQ(msg.rfind("net.layers.2: ", 0), 0u) << msg;
 }
 

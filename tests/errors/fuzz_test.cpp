@@ -35,16 +35,18 @@ constexpr int kCreations = 5000, kChains = 50000, kOpsPerChain = 4;
 
 // What a shape asks for: how its allocation should end.
 enum class Fate {
-  negative,     // a negative dim: ShapeError
-  empty,        // zero elements: nothing to allocate (huge other dims may still fail, typed)
-  small,        // at most kSmall elements: must succeed
-  too_large,    // more than 2^63 - 1 bytes or elements: ValueError before any allocation
-  large,        // valid and allocatable in principle: never requested here
+  negative,   // a negative dim: ShapeError
+  empty,      // zero elements: nothing to allocate (huge other dims may still fail, typed)
+  small,      // at most kSmall elements: must succeed
+  too_large,  // more than 2^63 - 1 bytes or elements: ValueError before any allocation
+  large,      // valid and allocatable in principle: never requested here
 };
 
 Fate FateOf(const Shape& shape, size_t itemsize) {
-  for (int64_t d : shape) if (d < 0) return Fate::negative;
-  for (int64_t d : shape) if (d == 0) return Fate::empty;
+  for (int64_t d : shape)
+    if (d < 0) return Fate::negative;
+  for (int64_t d : shape)
+    if (d == 0) return Fate::empty;
   __int128 n = 1;
   for (int64_t d : shape) n = std::min<__int128>(n * d, __int128{1} << 64);  // capped: no overflow
   if (n <= kSmall) return Fate::small;
@@ -60,12 +62,14 @@ class Fuzzer {
   int64_t Pick(int64_t n) { return static_cast<int64_t>(rng_() % static_cast<uint64_t>(n)); }
   bool Chance(int percent) { return Pick(100) < percent; }
   template <class T>
-  T OneOf(const std::vector<T>& v) { return v[Pick(static_cast<int64_t>(v.size()))]; }
+  T OneOf(const std::vector<T>& v) {
+    return v[Pick(static_cast<int64_t>(v.size()))];
+  }
 
   int64_t SmallDim() { return OneOf<int64_t>({0, 1, 1, 2, 2, 3, 3, 4}); }
   int64_t HugeDim() {
-    return OneOf<int64_t>({int64_t{1} << 31, int64_t{1} << 32, int64_t{1} << 40,
-                           int64_t{1} << 61, int64_t{1} << 62, kMax});
+    return OneOf<int64_t>({int64_t{1} << 31, int64_t{1} << 32, int64_t{1} << 40, int64_t{1} << 61,
+                           int64_t{1} << 62, kMax});
   }
   int64_t AnyDim() {
     const int64_t r = Pick(100);
@@ -78,8 +82,8 @@ class Fuzzer {
     const int64_t r = Pick(100);
     if (r < 70) return Pick(9) - 4;
     if (r < 85) return Pick(40) - 20;
-    return OneOf<int64_t>({kMin, kMin + 1, -(int64_t{1} << 62), int64_t{1} << 31,
-                           int64_t{1} << 62, kMax - 1, kMax});
+    return OneOf<int64_t>(
+        {kMin, kMin + 1, -(int64_t{1} << 62), int64_t{1} << 31, int64_t{1} << 62, kMax - 1, kMax});
   }
   double AnyDouble() {
     return OneOf<double>({0.0, 1.0, -1.0, 2.5, -3.0, 0.5, 1e-300, 1e19, -1e19, 1.7e308, -1.7e308,
@@ -134,7 +138,8 @@ class Fuzzer {
     if (Chance(25) && t.dim() > 1) t = diffvi::transpose(t, 0, -1);  // not contiguous
     if (Chance(10)) {
       Shape big = s;
-      for (int64_t& d : big) if (d == 1) d = HugeDim();
+      for (int64_t& d : big)
+        if (d == 1) d = HugeDim();
       big.insert(big.begin(), HugeDim());
       t = diffvi::expand(t, big);  // may throw (a typed error) when the count overflows
     }
@@ -195,12 +200,24 @@ TEST(Fuzz, CreationRejectsBadAndHugeShapesWithTypedErrors) {
     Tensor out;
     const bool returned = tally.Run(call.str(), [&] {
       switch (which) {
-        case 0: out = diffvi::zeros(shape, dt); break;
-        case 1: out = diffvi::ones(shape, dt); break;
-        case 2: out = diffvi::full(shape, fz.AnyDouble(), dt); break;
-        case 3: out = diffvi::empty(shape, dt); break;
-        case 4: out = diffvi::randn(shape, fz.gen(), dt); break;
-        default: out = diffvi::rand(shape, fz.gen(), dt); break;
+        case 0:
+          out = diffvi::zeros(shape, dt);
+          break;
+        case 1:
+          out = diffvi::ones(shape, dt);
+          break;
+        case 2:
+          out = diffvi::full(shape, fz.AnyDouble(), dt);
+          break;
+        case 3:
+          out = diffvi::empty(shape, dt);
+          break;
+        case 4:
+          out = diffvi::randn(shape, fz.gen(), dt);
+          break;
+        default:
+          out = diffvi::rand(shape, fz.gen(), dt);
+          break;
       }
     });
     const bool random = which >= 4;
@@ -220,7 +237,8 @@ TEST(Fuzz, CreationRejectsBadAndHugeShapesWithTypedErrors) {
           EXPECT_EQ(out.shape(), shape) << call.str();
         }
         break;
-      default: break;
+      default:
+        break;
     }
   }
   // arange / linspace / eye from their counts.
@@ -260,9 +278,7 @@ Tensor RandomOp(Fuzzer& fz, Tally& tally, const Tensor& x, std::string& name) {
   Tensor out = x;
   std::ostringstream call;
   const int64_t op = fz.Pick(30);
-  auto run = [&](auto&& f) {
-    tally.Run(call.str(), [&] { out = f(); });
-  };
+  auto run = [&](auto&& f) { tally.Run(call.str(), [&] { out = f(); }); };
   call << "op " << op << " on " << Describe(x) << ": ";
   switch (op) {
     case 0: {
@@ -344,7 +360,8 @@ Tensor RandomOp(Fuzzer& fz, Tally& tally, const Tensor& x, std::string& name) {
       run([&] { return diffvi::to(x, dt); });
       break;
     }
-    case 12: case 13: {
+    case 12:
+    case 13: {
       if (!small) break;
       const std::vector<int64_t> dims = fz.AnyDims(rank);
       const bool keep = fz.Chance(50);
@@ -352,12 +369,18 @@ Tensor RandomOp(Fuzzer& fz, Tally& tally, const Tensor& x, std::string& name) {
       call << "reduce " << which << " over " << Describe(dims) << " keepdim " << keep;
       run([&] {
         switch (which) {
-          case 0: return diffvi::sum(x, dims, keep);
-          case 1: return diffvi::mean(x, dims, keep);
-          case 2: return diffvi::max(x, dims, keep);
-          case 3: return diffvi::min(x, dims, keep);
-          case 4: return diffvi::logsumexp(x, dims, keep);
-          default: return diffvi::var(x, dims, fz.Pick(3), keep);
+          case 0:
+            return diffvi::sum(x, dims, keep);
+          case 1:
+            return diffvi::mean(x, dims, keep);
+          case 2:
+            return diffvi::max(x, dims, keep);
+          case 3:
+            return diffvi::min(x, dims, keep);
+          case 4:
+            return diffvi::logsumexp(x, dims, keep);
+          default:
+            return diffvi::var(x, dims, fz.Pick(3), keep);
         }
       });
       break;
@@ -369,7 +392,9 @@ Tensor RandomOp(Fuzzer& fz, Tally& tally, const Tensor& x, std::string& name) {
       run([&] { return fz.Chance(50) ? diffvi::cumsum(x, d) : diffvi::softmax(x, d); });
       break;
     }
-    case 15: case 16: case 17: {
+    case 15:
+    case 16:
+    case 17: {
       if (!small) break;
       // A second operand: a suffix of x's shape (broadcasts), x's shape, or any small shape.
       Shape s = x.shape();
@@ -382,11 +407,16 @@ Tensor RandomOp(Fuzzer& fz, Tally& tally, const Tensor& x, std::string& name) {
       call << "binary " << which << " with " << Describe(y);
       run([&] {
         switch (which) {
-          case 0: return diffvi::add(x, y);
-          case 1: return diffvi::mul(y, x);
-          case 2: return diffvi::div(x, y);
-          case 3: return diffvi::maximum(x, y);
-          default: return diffvi::matmul(x, y);
+          case 0:
+            return diffvi::add(x, y);
+          case 1:
+            return diffvi::mul(y, x);
+          case 2:
+            return diffvi::div(x, y);
+          case 3:
+            return diffvi::maximum(x, y);
+          default:
+            return diffvi::matmul(x, y);
         }
       });
       break;
@@ -433,7 +463,8 @@ Tensor RandomOp(Fuzzer& fz, Tally& tally, const Tensor& x, std::string& name) {
       });
       break;
     }
-    case 22: case 23: {
+    case 22:
+    case 23: {
       if (!small) break;
       const int64_t d = fz.AnyDimIndex(rank);
       const int64_t limit = rank > 0 && d >= -rank && d < rank ? x.size(d) : 1;
@@ -461,10 +492,14 @@ Tensor RandomOp(Fuzzer& fz, Tally& tally, const Tensor& x, std::string& name) {
       call << "unary " << which;
       run([&] {
         switch (which) {
-          case 0: return diffvi::exp(x);
-          case 1: return diffvi::neg(x);
-          case 2: return diffvi::relu(x);
-          default: return diffvi::add(x, 1.5);
+          case 0:
+            return diffvi::exp(x);
+          case 1:
+            return diffvi::neg(x);
+          case 2:
+            return diffvi::relu(x);
+          default:
+            return diffvi::add(x, 1.5);
         }
       });
       break;
@@ -515,8 +550,7 @@ TEST(Fuzz, OpsOnRandomTensorsFailOnlyWithTypedErrors) {
       EXPECT_GE(n, 0) << name << " returned " << Describe(x);
     }
   }
-  const double s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << "[ops] " << kChains << " chains of " << kOpsPerChain << ": " << tally.ok
             << " returned, " << tally.typed << " typed errors, " << s << " s\n";
 }

@@ -26,8 +26,9 @@ TEST(SizeOverflow, NumelAndStridesOfShapes) {
   const std::string n = MessageOf<diffvi::ValueError>([] { diffvi::numel({k2_32, k2_32}); });
   EXPECT_CONTAINS(n, "[4294967296, 4294967296]");
   EXPECT_CONTAINS(n, "overflows int64");
-  const std::string s =
-      MessageOf<diffvi::ValueError>([] { diffvi::contiguous_strides({0, k2_32, k2_32}); });
+  const std::string s = MessageOf<diffvi::ValueError>([] {
+    diffvi::contiguous_strides({0, k2_32, k2_32});
+  });
   EXPECT_CONTAINS(s, "[0, 4294967296, 4294967296]");
   EXPECT_CONTAINS(s, "strides");
 }
@@ -37,14 +38,15 @@ TEST(SizeOverflow, CreationNamesTheShape) {
   const std::string f32 = MessageOf<diffvi::ValueError>([] { diffvi::zeros({k2_62}); });
   EXPECT_CONTAINS(f32, "[4611686018427387904]");
   EXPECT_CONTAINS(f32, "4-byte");
-  const std::string f64 =
-      MessageOf<diffvi::ValueError>([] { diffvi::zeros({k2_61}, DType::f64); });
+  const std::string f64 = MessageOf<diffvi::ValueError>([] { diffvi::zeros({k2_61}, DType::f64); });
   EXPECT_CONTAINS(f64, "[2305843009213693952]");
   EXPECT_CONTAINS(f64, "8-byte");
   // The element count itself wrapped to 0.
   const std::string wrap = MessageOf<diffvi::ValueError>([] { diffvi::zeros({k2_32, k2_32}); });
   EXPECT_CONTAINS(wrap, "[4294967296, 4294967296]");
-  EXPECT_CONTAINS(MessageOf<diffvi::ValueError>([] { diffvi::ones({k2_32, 2, k2_31}); }),
+  EXPECT_CONTAINS(MessageOf<diffvi::ValueError>([] {
+                    diffvi::ones({k2_32, 2, k2_31});
+                  }),
                   "[4294967296, 2, 2147483648]");
   EXPECT_CONTAINS(MessageOf<diffvi::ValueError>([] { diffvi::eye(k2_32); }),
                   "[4294967296, 4294967296]");
@@ -76,11 +78,14 @@ TEST(SizeOverflow, ExpandedViewsAndTheirCopies) {
 TEST(SizeOverflow, ViewAndReshapeTargets) {
   const Tensor x = diffvi::zeros({4});
   // [2^32, 2^32, 0] used to be compared as a wrapped product; [2^32, 2^32] wraps to 0.
-  const std::string r =
-      MessageOf<diffvi::ValueError>([&] { diffvi::reshape(x, {k2_32, k2_32, -1}); });
+  const std::string r = MessageOf<diffvi::ValueError>([&] {
+    diffvi::reshape(x, {k2_32, k2_32, -1});
+  });
   EXPECT_CONTAINS(r, "reshape");
   EXPECT_CONTAINS(r, "[4294967296, 4294967296, -1]");
-  EXPECT_CONTAINS(MessageOf<diffvi::ValueError>([&] { diffvi::view(x, {k2_32, k2_32, 4}); }),
+  EXPECT_CONTAINS(MessageOf<diffvi::ValueError>([&] {
+                    diffvi::view(x, {k2_32, k2_32, 4});
+                  }),
                   "view");
   EXPECT_THROW(diffvi::reshape(x, {k2_62, 0}), diffvi::ShapeError);  // 0 elements, not 4
 }
@@ -122,8 +127,9 @@ TEST(SizeOverflow, ReducingAnEmptyTensorWithAHugeDim) {
   EXPECT_CONTAINS(msg, "[1, 4611686018427387904]");
   EXPECT_THROW(diffvi::mean(x, {0}), diffvi::ValueError);
   // [2, 0, 2^62] reduced over dim 1 leaves 2^63 elements: an overflowing count.
-  EXPECT_CONTAINS(MessageOf<diffvi::ValueError>(
-                      [] { diffvi::sum(diffvi::zeros({2, 0, k2_62}), {1}); }),
+  EXPECT_CONTAINS(MessageOf<diffvi::ValueError>([] {
+                    diffvi::sum(diffvi::zeros({2, 0, k2_62}), {1});
+                  }),
                   "[2, 1, 4611686018427387904]");
 }
 

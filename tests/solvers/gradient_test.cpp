@@ -44,7 +44,8 @@ INSTANTIATE_TEST_SUITE_P(Solvers, Gradients,
                                          "dpmsolver++2m", "dpmsolver++3m"),
                          [](const testing::TestParamInfo<const char*>& info) {
                            std::string s = info.param;
-                           for (char& ch : s) ch = std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+                           for (char& ch : s)
+                             ch = std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
                            return s;
                          });
 

@@ -37,8 +37,8 @@ void CheckOrder(const Problem& p, const OrderCase& c, const char* problem) {
     EXPECT_GT(errs.back(), 1e-11) << c.name << ": too close to round-off to measure an order";
   }
   const double slope = Slope(nfes, errs);
-  EXPECT_GE(slope, c.nominal - 0.25) << problem << " " << c.name << " errors " << errs[0] << " .. "
-                                     << errs.back();
+  EXPECT_GE(slope, c.nominal - 0.25)
+      << problem << " " << c.name << " errors " << errs[0] << " .. " << errs.back();
   testing::Test::RecordProperty(std::string(problem) + "_" + c.name, std::to_string(slope));
 }
 
@@ -73,8 +73,8 @@ TEST(Orders, ReferenceThirdOrderCoefficientIsOnlySecondOrder) {
     std::vector<double> good, compat;
     for (int n : nfes) {
       good.push_back(p.error(p.solve(solver_preset(name, n))));
-      compat.push_back(p.error(
-          p.solve(solver_preset(name, n).set_reference_third_order_coefficient(true))));
+      compat.push_back(
+          p.error(p.solve(solver_preset(name, n).set_reference_third_order_coefficient(true))));
     }
     EXPECT_GE(Slope(nfes, good), 2.75) << name;
     EXPECT_LT(Slope(nfes, compat), 2.6) << name;

@@ -1,8 +1,9 @@
 // Shape arithmetic shared by every layer: numel, strides, printing, broadcasting, dim wrapping.
+#include "diffvi/tensor/shape.h"
+
 #include <gtest/gtest.h>
 
 #include "diffvi/tensor/errors.h"
-#include "diffvi/tensor/shape.h"
 
 using diffvi::Shape;
 

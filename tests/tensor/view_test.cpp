@@ -118,8 +118,7 @@ TEST(Views, CopyBroadcastsSourceIntoStridedDestination) {
   Tensor dst = diffvi::zeros({3, 4});
   Tensor col = raw::slice(dst, 1, 1, 4, 2);  // columns 1 and 3
   raw::copy_(col, diffvi::from_vector(std::vector<float>{7, 8}, {2}));
-  EXPECT_EQ(dst.to_vector<float>(),
-            (std::vector<float>{0, 7, 0, 8, 0, 7, 0, 8, 0, 7, 0, 8}));
+  EXPECT_EQ(dst.to_vector<float>(), (std::vector<float>{0, 7, 0, 8, 0, 7, 0, 8, 0, 7, 0, 8}));
 }
 
 TEST(Views, DataRejectsWrongType) {

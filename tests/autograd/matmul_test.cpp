@@ -26,11 +26,22 @@ struct MatmulShapes {
   Shape x, w;
 };
 
-const std::vector<MatmulShapes> kShapes = {
-    {{3, 4}, {4, 5}},       {{1, 1}, {1, 1}},       {{4}, {4, 3}},         {{3, 4}, {4}},
-    {{5}, {5}},             {{2, 3, 4}, {2, 4, 5}}, {{2, 3, 4}, {4, 5}},   {{3, 4}, {2, 4, 5}},
-    {{2, 1, 3, 4}, {3, 4, 2}}, {{0, 4}, {4, 3}},    {{3, 0}, {0, 2}},      {{2, 3}, {3, 0}},
-    {{64, 65}, {65, 63}},   {{4, 17, 33}, {33, 9}}, {{1, 7}, {7, 1}},      {{2, 0, 3}, {3, 4}}};
+const std::vector<MatmulShapes> kShapes = {{{3, 4}, {4, 5}},
+                                           {{1, 1}, {1, 1}},
+                                           {{4}, {4, 3}},
+                                           {{3, 4}, {4}},
+                                           {{5}, {5}},
+                                           {{2, 3, 4}, {2, 4, 5}},
+                                           {{2, 3, 4}, {4, 5}},
+                                           {{3, 4}, {2, 4, 5}},
+                                           {{2, 1, 3, 4}, {3, 4, 2}},
+                                           {{0, 4}, {4, 3}},
+                                           {{3, 0}, {0, 2}},
+                                           {{2, 3}, {3, 0}},
+                                           {{64, 65}, {65, 63}},
+                                           {{4, 17, 33}, {33, 9}},
+                                           {{1, 7}, {7, 1}},
+                                           {{2, 0, 3}, {3, 4}}};
 
 TEST(Matmul, BackendsMatchReferenceF32) {
   uint64_t seed = 1;
@@ -79,24 +90,24 @@ TEST(Matmul, BackwardBackendsMatchReferenceF32) {
 TEST(Matmul, ReferenceF64ClosedForm) {
   diffvi::BackendGuard guard("reference");
   const Tensor a = diffvi::from_vector(std::vector<double>{1, 2, 3, 4, 5, 6}, {2, 3}, DType::f64);
-  const Tensor b = diffvi::from_vector(std::vector<double>{7, 8, 9, 10, 11, 12}, {3, 2},
-                                       DType::f64);
+  const Tensor b =
+      diffvi::from_vector(std::vector<double>{7, 8, 9, 10, 11, 12}, {3, 2}, DType::f64);
   EXPECT_EQ(diffvi::matmul(a, b).to_vector<double>(), (std::vector<double>{58, 64, 139, 154}));
   EXPECT_EQ(diffvi::matmul(a, b).shape(), (Shape{2, 2}));
   EXPECT_EQ(diffvi::matmul(diffvi::tensor({1, 2, 3}, DType::f64), b).to_vector<double>(),
             (std::vector<double>{58, 64}));
-  EXPECT_EQ(diffvi::matmul(diffvi::tensor({1, 2, 3}, DType::f64),
-                           diffvi::tensor({4, 5, 6}, DType::f64))
-                .shape(),
-            Shape{});
+  EXPECT_EQ(
+      diffvi::matmul(diffvi::tensor({1, 2, 3}, DType::f64), diffvi::tensor({4, 5, 6}, DType::f64))
+          .shape(),
+      Shape{});
   // K = 0 gives zeros, not garbage.
   EXPECT_EQ(diffvi::matmul(diffvi::ones({2, 0}, DType::f64), diffvi::ones({0, 3}, DType::f64))
                 .to_vector<double>(),
             std::vector<double>(6, 0.0));
   // Broadcast batch: [2, 1, 2, 3] x [3, 3, 2] -> [2, 3, 2, 2], each block a·b scaled.
-  const Tensor batched = diffvi::matmul(
-      diffvi::expand(diffvi::reshape(a, {1, 1, 2, 3}), {2, 1, 2, 3}),
-      diffvi::stack({b, diffvi::mul(b, 2.0), diffvi::mul(b, 3.0)}));
+  const Tensor batched =
+      diffvi::matmul(diffvi::expand(diffvi::reshape(a, {1, 1, 2, 3}), {2, 1, 2, 3}),
+                     diffvi::stack({b, diffvi::mul(b, 2.0), diffvi::mul(b, 3.0)}));
   EXPECT_EQ(batched.shape(), (Shape{2, 3, 2, 2}));
   const std::vector<double> v = batched.to_vector<double>();
   EXPECT_EQ(v[1 * 12 + 2 * 4 + 1 * 2 + 1], 3 * 154.0);  // [1, 2, 1, 1]
@@ -104,16 +115,15 @@ TEST(Matmul, ReferenceF64ClosedForm) {
 }
 
 TEST(Matmul, Gradcheck) {
-  const std::vector<MatmulShapes> shapes = {{{2, 3}, {3, 2}}, {{3}, {3, 2}}, {{2, 3}, {3}},
-                                            {{3}, {3}},       {{2, 2, 3}, {3, 2}},
-                                            {{2, 1, 2, 3}, {2, 3, 1}}};
+  const std::vector<MatmulShapes> shapes = {{{2, 3}, {3, 2}},    {{3}, {3, 2}},
+                                            {{2, 3}, {3}},       {{3}, {3}},
+                                            {{2, 2, 3}, {3, 2}}, {{2, 1, 2, 3}, {2, 3, 1}}};
   uint64_t seed = 300;
   for (const auto& [sx, sw] : shapes) {
     const Tensor x = testutil::Leaf(testutil::Uniform(sx, seed++, DType::f64));
     const Tensor w = testutil::Leaf(testutil::Uniform(sw, seed++, DType::f64));
-    EXPECT_GRADCHECK(
-        [](const std::vector<Tensor>& in) { return diffvi::matmul(in[0], in[1]); },
-        (std::vector<Tensor>{x, w}));
+    EXPECT_GRADCHECK([](const std::vector<Tensor>& in) { return diffvi::matmul(in[0], in[1]); },
+                     (std::vector<Tensor>{x, w}));
   }
   // A transposed weight, as in x · Wᵀ.
   const Tensor x = testutil::Leaf(testutil::Uniform({2, 3}, 9, DType::f64));
@@ -183,8 +193,8 @@ TEST(Linear, EqualsUnfusedMatmulAddActivationInF64) {
       const Tensor plain = a.unfused(diffvi::matmul(x, diffvi::transpose(w, 0, 1)) + b);
       EXPECT_TRUE(AllClose(fused, plain, 1e-12, 1e-12)) << a.name << " on " << backend;
     }
-    EXPECT_TRUE(AllClose(diffvi::linear(x, w), diffvi::matmul(x, diffvi::transpose(w, 0, 1)),
-                         1e-12, 1e-12));
+    EXPECT_TRUE(AllClose(diffvi::linear(x, w), diffvi::matmul(x, diffvi::transpose(w, 0, 1)), 1e-12,
+                         1e-12));
   }
 }
 
@@ -199,9 +209,8 @@ TEST(Linear, Gradcheck) {
   }
   // Batched input, no bias.
   const Tensor x3 = testutil::Leaf(testutil::Uniform({2, 2, 3}, 7, DType::f64));
-  EXPECT_GRADCHECK(
-      [](const std::vector<Tensor>& in) { return diffvi::linear(in[0], in[1]); },
-      (std::vector<Tensor>{x3, w}));
+  EXPECT_GRADCHECK([](const std::vector<Tensor>& in) { return diffvi::linear(in[0], in[1]); },
+                   (std::vector<Tensor>{x3, w}));
 }
 
 }  // namespace

@@ -56,10 +56,9 @@ struct ShapeDims {
 };
 
 const std::vector<ShapeDims> kCases = {
-    {{3, 4, 5}, {}},   {{3, 4, 5}, {0}},    {{3, 4, 5}, {-1}},  {{3, 4, 5}, {0, 2}},
-    {{3, 4, 5}, {1}},  {{1, 7}, {0}},       {{1, 7}, {1}},      {{37, 65}, {0}},
-    {{37, 65}, {1}},   {{37, 65}, {}},      {{2, 0, 3}, {2}},   {{}, {}},
-    {{5}, {0}},        {{4, 1, 6}, {1, 2}}, {{2, 3, 1}, {-1}},
+    {{3, 4, 5}, {}},  {{3, 4, 5}, {0}}, {{3, 4, 5}, {-1}}, {{3, 4, 5}, {0, 2}}, {{3, 4, 5}, {1}},
+    {{1, 7}, {0}},    {{1, 7}, {1}},    {{37, 65}, {0}},   {{37, 65}, {1}},     {{37, 65}, {}},
+    {{2, 0, 3}, {2}}, {{}, {}},         {{5}, {0}},        {{4, 1, 6}, {1, 2}}, {{2, 3, 1}, {-1}},
 };
 
 // Names the case in test listings instead of dumping its bytes.
@@ -132,8 +131,8 @@ TEST(Reduce, ReferenceF64ClosedForms) {
   const std::vector<double> v = {1, -2, 3, 0.5, 4, 4, -1, 2};
   const Tensor x = diffvi::from_vector(v, {2, 4}, DType::f64);
   EXPECT_TRUE(AllClose(diffvi::sum(x, {1}), diffvi::tensor({2.5, 9}, DType::f64), 1e-15, 0));
-  EXPECT_TRUE(AllClose(diffvi::mean(x, {0}), diffvi::tensor({2.5, 1, 1, 1.25}, DType::f64),
-                       1e-15, 0));
+  EXPECT_TRUE(
+      AllClose(diffvi::mean(x, {0}), diffvi::tensor({2.5, 1, 1, 1.25}, DType::f64), 1e-15, 0));
   EXPECT_TRUE(AllClose(diffvi::max(x, {1}), diffvi::tensor({3, 4}, DType::f64), 0, 0));
   EXPECT_TRUE(AllClose(diffvi::min(x), diffvi::scalar_tensor(-2, DType::f64), 0, 0));
   const double lse0 = std::log(std::exp(1.0) + std::exp(-2.0) + std::exp(3.0) + std::exp(0.5));
@@ -178,8 +177,8 @@ TEST(Reduce, TooFewElementsForVarRaise) {
 }
 
 TEST(Reduce, MaxGradientGoesToTheArgmax) {
-  Tensor x = testutil::Leaf(diffvi::from_vector(std::vector<double>{1, 5, 2, 7, 0, 3}, {2, 3},
-                                                DType::f64));
+  Tensor x = testutil::Leaf(
+      diffvi::from_vector(std::vector<double>{1, 5, 2, 7, 0, 3}, {2, 3}, DType::f64));
   diffvi::backward(diffvi::sum(diffvi::max(x, {1})));
   EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{0, 1, 0, 1, 0, 0}));
 }
@@ -188,9 +187,14 @@ TEST(Reduce, MaxGradientGoesToTheArgmax) {
 
 TEST(Cumsum, BackendsMatchReferenceAndGradcheck) {
   uint64_t seed = 1;
-  for (const auto& [shape, dim] : std::vector<std::pair<Shape, int64_t>>{
-           {{5}, 0}, {{3, 4}, 0}, {{3, 4}, 1}, {{2, 3, 4}, -2}, {{1, 1}, 1}, {{0, 3}, 1},
-           {{40, 70}, 1}, {{}, 0}}) {
+  for (const auto& [shape, dim] : std::vector<std::pair<Shape, int64_t>>{{{5}, 0},
+                                                                         {{3, 4}, 0},
+                                                                         {{3, 4}, 1},
+                                                                         {{2, 3, 4}, -2},
+                                                                         {{1, 1}, 1},
+                                                                         {{0, 3}, 1},
+                                                                         {{40, 70}, 1},
+                                                                         {{}, 0}}) {
     const Tensor x = testutil::Uniform(shape, seed++);
     for (const Tensor& in : {x, testutil::TransposedCopy(x), testutil::StridedCopy(x)}) {
       EXPECT_TRUE(testutil::BackendsMatchReference([&] { return diffvi::cumsum(in, dim); }))
@@ -225,9 +229,8 @@ TEST(SumTo, InvertsBroadcasting) {
   for (const Shape& target : {Shape{3, 1}, Shape{4}, Shape{1, 1, 4}, Shape{}, Shape{2, 1, 1}}) {
     EXPECT_TRUE(testutil::BackendsMatchReference(
         [&] { return diffvi::sum_to(diffvi::raw::to(x, DType::f32), target); }));
-    EXPECT_GRADCHECK(
-        [&](const std::vector<Tensor>& in) { return diffvi::sum_to(in[0], target); },
-        std::vector<Tensor>{testutil::Leaf(x)});
+    EXPECT_GRADCHECK([&](const std::vector<Tensor>& in) { return diffvi::sum_to(in[0], target); },
+                     std::vector<Tensor>{testutil::Leaf(x)});
   }
 }
 

@@ -1,14 +1,15 @@
 // IDX reader and the Fashion-MNIST loader on fixture files made here (gzip via zlib), every
 // failure mode with its message, and the real Debian data set when installed.
+#include "diffvi/data/idx.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
-#include "checkpoint/temp_dir.h"
 #include "data/fixtures.h"
 #include "diffvi/data/fashion_mnist.h"
-#include "diffvi/data/idx.h"
 #include "diffvi/tensor/errors.h"
+#include "nn/checkpoint/temp_dir.h"
 
 namespace {
 

@@ -1,11 +1,12 @@
 // DataLoader: batch counts, drop_last, the order without shuffling, permutations drawn from a
 // Generator (deterministic, reproducible from a saved state), row contents, argument errors.
+#include "diffvi/data/data_loader.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <numeric>
 
-#include "diffvi/data/data_loader.h"
 #include "diffvi/tensor/errors.h"
 
 namespace {

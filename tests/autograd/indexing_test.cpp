@@ -22,9 +22,11 @@ Tensor Iota(const Shape& shape, DType dt = DType::f64) {
 
 TEST(IndexSelect, ValuesParityAndGradcheck) {
   const Tensor x = Iota({3, 4});
-  EXPECT_EQ(testutil::OnBackend("reference", [&] {
-              return diffvi::index_select(x, 1, Index({3, 0, 3}, {3}));
-            }).to_vector<double>(),
+  EXPECT_EQ(testutil::OnBackend("reference",
+                                [&] {
+                                  return diffvi::index_select(x, 1, Index({3, 0, 3}, {3}));
+                                })
+                .to_vector<double>(),
             (std::vector<double>{3, 0, 3, 7, 4, 7, 11, 8, 11}));
   EXPECT_EQ(diffvi::index_select(x, 0, Index({2}, {1})).to_vector<double>(),
             (std::vector<double>{8, 9, 10, 11}));
@@ -115,8 +117,7 @@ TEST(OneHot, ValuesAndDtype) {
     const Tensor h = diffvi::one_hot(idx, 3);
     EXPECT_EQ(h.shape(), (Shape{2, 2, 3}));
     EXPECT_EQ(h.dtype(), DType::f32);
-    EXPECT_EQ(h.to_vector<float>(),
-              (std::vector<float>{0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1}));
+    EXPECT_EQ(h.to_vector<float>(), (std::vector<float>{0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1}));
     EXPECT_EQ(diffvi::one_hot(Index({1}, {1}), 2, DType::f64).to_vector<double>(),
               (std::vector<double>{0, 1}));
     EXPECT_EQ(diffvi::one_hot(Index({}, {0}), 4).shape(), (Shape{0, 4}));

@@ -36,40 +36,86 @@ struct ShapeCase {
 
 const std::vector<ShapeCase>& Cases() {
   static const std::vector<ShapeCase> cases = {
-      {"reshape", {2, 3, 4}, [](const Tensor& x) { return diffvi::reshape(x, {4, -1}); }},
+      {"reshape",
+       {2, 3, 4},
+       [](const Tensor& x) {
+         return diffvi::reshape(x, {4, -1});
+       }},
       {"reshape_to_scalar", {1, 1}, [](const Tensor& x) { return diffvi::reshape(x, {}); }},
-      {"view", {2, 3, 4}, [](const Tensor& x) { return diffvi::view(diffvi::contiguous(x), {6, 4}); }},
+      {"view",
+       {2, 3, 4},
+       [](const Tensor& x) {
+         return diffvi::view(diffvi::contiguous(x), {6, 4});
+       }},
       {"flatten", {2, 3, 4}, [](const Tensor& x) { return diffvi::flatten(x, 1); }},
       {"flatten_all", {2, 3, 4}, [](const Tensor& x) { return diffvi::flatten(x); }},
       {"transpose", {2, 3, 4}, [](const Tensor& x) { return diffvi::transpose(x, 0, -1); }},
-      {"permute", {2, 3, 4}, [](const Tensor& x) { return diffvi::permute(x, {2, 0, 1}); }},
+      {"permute",
+       {2, 3, 4},
+       [](const Tensor& x) {
+         return diffvi::permute(x, {2, 0, 1});
+       }},
       {"squeeze_all", {3, 1, 4, 1}, [](const Tensor& x) { return diffvi::squeeze(x); }},
       {"squeeze_dim", {3, 1, 4, 1}, [](const Tensor& x) { return diffvi::squeeze(x, 1); }},
       {"unsqueeze", {3, 4}, [](const Tensor& x) { return diffvi::unsqueeze(x, 1); }},
       {"unsqueeze_last", {3, 4}, [](const Tensor& x) { return diffvi::unsqueeze(x, -1); }},
-      {"expand", {3, 1}, [](const Tensor& x) { return diffvi::expand(x, {2, 3, 4}); }},
-      {"expand_keep", {3, 1}, [](const Tensor& x) { return diffvi::expand(x, {-1, 5}); }},
-      {"broadcast_to", {1, 4}, [](const Tensor& x) { return diffvi::broadcast_to(x, {3, 4}); }},
+      {"expand",
+       {3, 1},
+       [](const Tensor& x) {
+         return diffvi::expand(x, {2, 3, 4});
+       }},
+      {"expand_keep",
+       {3, 1},
+       [](const Tensor& x) {
+         return diffvi::expand(x, {-1, 5});
+       }},
+      {"broadcast_to",
+       {1, 4},
+       [](const Tensor& x) {
+         return diffvi::broadcast_to(x, {3, 4});
+       }},
       {"slice", {5, 6}, [](const Tensor& x) { return diffvi::slice(x, 1, 1, 6, 2); }},
       {"slice_negative", {5, 6}, [](const Tensor& x) { return diffvi::slice(x, 0, -3, 5); }},
       {"slice_empty", {5, 6}, [](const Tensor& x) { return diffvi::slice(x, 0, 3, 3); }},
       {"narrow", {5, 6}, [](const Tensor& x) { return diffvi::narrow(x, 0, 1, 3); }},
       {"select", {4, 5}, [](const Tensor& x) { return diffvi::select(x, 1, 2); }},
       {"select_negative", {4, 5}, [](const Tensor& x) { return diffvi::select(x, 0, -1); }},
-      {"cat", {3, 4},
-       [](const Tensor& x) { return diffvi::cat({x, diffvi::mul(x, 2.0), diffvi::slice(x, 0, 0, 1)}, 0); }},
-      {"cat_dim1", {3, 4}, [](const Tensor& x) { return diffvi::cat({diffvi::mul(x, 3.0), x}, -1); }},
-      {"cat_with_empty", {3, 4},
-       [](const Tensor& x) { return diffvi::cat({diffvi::slice(x, 1, 0, 0), x}, 1); }},
-      {"stack", {3, 4}, [](const Tensor& x) { return diffvi::stack({x, diffvi::mul(x, 2.0)}, 1); }},
-      {"stack_last", {3, 4}, [](const Tensor& x) { return diffvi::stack({x, x}, -1); }},
+      {"cat",
+       {3, 4},
+       [](const Tensor& x) {
+         return diffvi::cat({x, diffvi::mul(x, 2.0), diffvi::slice(x, 0, 0, 1)}, 0);
+       }},
+      {"cat_dim1",
+       {3, 4},
+       [](const Tensor& x) {
+         return diffvi::cat({diffvi::mul(x, 3.0), x}, -1);
+       }},
+      {"cat_with_empty",
+       {3, 4},
+       [](const Tensor& x) {
+         return diffvi::cat({diffvi::slice(x, 1, 0, 0), x}, 1);
+       }},
+      {"stack",
+       {3, 4},
+       [](const Tensor& x) {
+         return diffvi::stack({x, diffvi::mul(x, 2.0)}, 1);
+       }},
+      {"stack_last",
+       {3, 4},
+       [](const Tensor& x) {
+         return diffvi::stack({x, x}, -1);
+       }},
       {"split_size", {7, 2}, [](const Tensor& x) { return Weighted(diffvi::split(x, 3, 0), 0); }},
-      {"split_sizes", {2, 7},
-       [](const Tensor& x) { return Weighted(diffvi::split(x, std::vector<int64_t>{1, 4, 2}, 1), 1); }},
+      {"split_sizes",
+       {2, 7},
+       [](const Tensor& x) {
+         return Weighted(diffvi::split(x, std::vector<int64_t>{1, 4, 2}, 1), 1);
+       }},
       {"chunk", {7, 3}, [](const Tensor& x) { return Weighted(diffvi::chunk(x, 3, 0), 0); }},
       {"contiguous", {3, 4}, [](const Tensor& x) { return diffvi::contiguous(x); }},
       {"clone", {3, 4}, [](const Tensor& x) { return diffvi::clone(x); }},
-      {"operator_chain", {2, 3},
+      {"operator_chain",
+       {2, 3},
        [](const Tensor& x) {
          return diffvi::reshape(diffvi::transpose(diffvi::unsqueeze(x, 0), 1, 2), {3, 2});
        }},
@@ -146,10 +192,10 @@ TEST(ShapeOps, ViewsShareStorageAndCopiesDoNot) {
         diffvi::chunk(x, 2, 1)[0], diffvi::detach(x)}) {
     EXPECT_EQ(v.impl()->storage, x.impl()->storage);
   }
-  for (const Tensor& c : {diffvi::clone(x), diffvi::contiguous(diffvi::transpose(x, 0, 1)),
-                          diffvi::cat({x, x}), diffvi::stack({x}),
-                          diffvi::reshape(diffvi::transpose(x, 0, 1), {24}),
-                          diffvi::to(x, DType::f32)}) {
+  for (const Tensor& c :
+       {diffvi::clone(x), diffvi::contiguous(diffvi::transpose(x, 0, 1)), diffvi::cat({x, x}),
+        diffvi::stack({x}), diffvi::reshape(diffvi::transpose(x, 0, 1), {24}),
+        diffvi::to(x, DType::f32)}) {
     EXPECT_NE(c.impl()->storage, x.impl()->storage);
   }
 }

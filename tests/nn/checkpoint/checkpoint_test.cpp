@@ -1,13 +1,14 @@
 // Checkpoint: groups under prefixes, step counter, Generator states and metadata survive a save
 // and load; reserved entries are validated; absent pieces raise IOError naming the file.
+#include "diffvi/nn/checkpoint.h"
+
 #include <gtest/gtest.h>
 
 #include <functional>
 
-#include "checkpoint/temp_dir.h"
-#include "diffvi/nn/checkpoint.h"
 #include "diffvi/nn/safetensors.h"
 #include "diffvi/tensor/errors.h"
+#include "nn/checkpoint/temp_dir.h"
 
 namespace {
 

@@ -188,8 +188,7 @@ TEST(Threaded, LayerNormWithEveryCombinationOfAffineParameters) {
       if (b) in.push_back(beta);
       EXPECT_TRUE(BackwardBackendsMatchReference(
           [g, b](const In& v) {
-            return diffvi::layer_norm(v[0], {96}, g ? v[1] : Tensor(),
-                                      b ? v[g ? 2 : 1] : Tensor());
+            return diffvi::layer_norm(v[0], {96}, g ? v[1] : Tensor(), b ? v[g ? 2 : 1] : Tensor());
           },
           in, 1e-4, 1e-4))
           << "all, gamma " << g << " beta " << b;

@@ -1,5 +1,7 @@
 // safetensors: the exact byte layout of the reference writer, round trips, every failure mode of
 // the reader (each an IOError naming the file and the problem) and the atomic writer.
+#include "diffvi/nn/safetensors.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -7,11 +9,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "checkpoint/temp_dir.h"
 #include "diffvi/nn/atomic_file.h"
-#include "diffvi/nn/safetensors.h"
 #include "diffvi/tensor/errors.h"
 #include "diffvi/tensor/ops.h"
+#include "nn/checkpoint/temp_dir.h"
 
 namespace {
 

