@@ -33,7 +33,8 @@ double median_ms(F&& fn, int iters, int warmup) {
   for (int i = 0; i < iters; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     fn();
-    times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    times.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   std::sort(times.begin(), times.end());
   const size_t n = times.size();
@@ -50,9 +51,12 @@ int main(int argc, char** argv) {
   int threads = 1, iters = 20, warmup = 3;
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string f = argv[i];
-    if (f == "--threads") threads = std::stoi(argv[i + 1]);
-    else if (f == "--iters") iters = std::stoi(argv[i + 1]);
-    else if (f == "--warmup") warmup = std::stoi(argv[i + 1]);
+    if (f == "--threads")
+      threads = std::stoi(argv[i + 1]);
+    else if (f == "--iters")
+      iters = std::stoi(argv[i + 1]);
+    else if (f == "--warmup")
+      warmup = std::stoi(argv[i + 1]);
   }
   std::ifstream in(argv[1]);
   const nlohmann::json spec = nlohmann::json::parse(in);
@@ -62,7 +66,8 @@ int main(int argc, char** argv) {
     torch::manual_seed(0);
     const int64_t din = w["din"], batch = w["batch"];
     auto net = make_net(din, w["width"], w["depth"]);
-    torch::optim::AdamW opt(net->parameters(), torch::optim::AdamWOptions(spec["lr"].get<double>()));
+    torch::optim::AdamW opt(net->parameters(),
+                            torch::optim::AdamWOptions(spec["lr"].get<double>()));
     const torch::Tensor x = torch::randn({batch, din});
     const int steps = spec["sample_steps"];
     const double step_size = spec["sample_step_size"];
@@ -86,7 +91,8 @@ int main(int argc, char** argv) {
     res[w["name"].get<std::string>()] = {{"train_ms", median_ms(train_step, iters, warmup)},
                                          {"sample_ms", median_ms(sample, iters, warmup)}};
   }
-  std::cout << nlohmann::json{{"contender", "libtorch"}, {"threads", threads}, {"workloads", res}}.dump()
-            << "\n";
+  std::cout
+      << nlohmann::json{{"contender", "libtorch"}, {"threads", threads}, {"workloads", res}}.dump()
+      << "\n";
   return 0;
 }

@@ -38,8 +38,8 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
       if (inputs[j].is_same(x)) xs[j] = probe;
     }
     double* p = probe.data<double>();
-    const std::vector<double> a =
-        analytic[k].defined() ? analytic[k].to_vector<double>() : std::vector<double>(x.numel(), 0.0);
+    const std::vector<double> a = analytic[k].defined() ? analytic[k].to_vector<double>()
+                                                        : std::vector<double>(x.numel(), 0.0);
     for (int64_t i = 0; i < x.numel(); ++i) {
       const double saved = p[i];
       p[i] = saved + options.eps;
@@ -54,8 +54,8 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
         result.ok = false;
         std::ostringstream os;
         os.precision(10);
-        os << "gradcheck: input " << k << " " << describe(x) << " element " << i
-           << ": analytic " << a[i] << " vs numeric " << numeric;
+        os << "gradcheck: input " << k << " " << describe(x) << " element " << i << ": analytic "
+           << a[i] << " vs numeric " << numeric;
         result.message = os.str();
       }
     }
@@ -104,8 +104,9 @@ GradcheckResult gradgradcheck(const std::function<Tensor(const std::vector<Tenso
   std::vector<Tensor> xs = inputs;
   xs.push_back(v);
   GradcheckResult r = gradcheck(vjp, xs, options);
-  if (!r.ok) r.message = "gradgradcheck (input " + std::to_string(inputs.size()) +
-                         " is the seed v): " + r.message;
+  if (!r.ok)
+    r.message =
+        "gradgradcheck (input " + std::to_string(inputs.size()) + " is the seed v): " + r.message;
   return r;
 }
 

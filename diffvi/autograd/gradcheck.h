@@ -13,7 +13,7 @@ struct GradcheckOptions {
   double eps = 1e-6;   // finite-difference step
   double atol = 1e-6;  // |analytic - numeric| <= atol + rtol * |numeric|
   double rtol = 1e-5;
-  uint64_t seed = 1;   // for the random projection of non-scalar outputs
+  uint64_t seed = 1;  // for the random projection of non-scalar outputs
 };
 
 struct GradcheckResult {

@@ -73,7 +73,8 @@ Tensor record(const char* op, Tensor out, std::vector<Tensor> inputs, BackwardFn
   for (const Tensor& in : inputs) any = any || (in.defined() && in.requires_grad());
   if (!any) return out;
   for (const Tensor& in : inputs) {
-    if (in.defined() && out.is_same(in)) {  // a no-op returned its input: give the output its own impl
+    if (in.defined() &&
+        out.is_same(in)) {  // a no-op returned its input: give the output its own impl
       out = raw::as_strided(out, out.shape(), out.strides(), out.offset());
       break;
     }

@@ -53,8 +53,8 @@ Tensor add(const Tensor& x, double y);
 Tensor sub(const Tensor& x, double y);
 Tensor mul(const Tensor& x, double y);
 Tensor div(const Tensor& x, double y);
-Tensor rsub(double x, const Tensor& y);  // x - y
-Tensor rdiv(double x, const Tensor& y);  // x / y
+Tensor rsub(double x, const Tensor& y);                              // x - y
+Tensor rdiv(double x, const Tensor& y);                              // x / y
 Tensor where(const Tensor& cond, const Tensor& x, const Tensor& y);  // cond != 0 ? x : y
 // Comparisons: 1/0 in x's dtype, never differentiable.
 Tensor eq(const Tensor& x, const Tensor& y);
@@ -104,10 +104,11 @@ Tensor log_softmax(const Tensor& x, int64_t dim);
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight = {},
                   const Tensor& bias = {}, double eps = 1e-5);
 
-// --- convolution (conv.cpp) and pooling (pool.cpp), NCHW ------------------------------------------
-// 2-D cross-correlation as torch.nn.functional.conv2d: x [N, C, H, W], w [O, C/groups, KH, KW],
-// bias [O] or undefined -> [N, O, OH, OW]. Differentiable to any order: its backward is two
-// recorded ops (backward-data, backward-weights) whose own backwards are convolutions again.
+// --- convolution (conv.cpp) and pooling (pool.cpp), NCHW
+// ------------------------------------------ 2-D cross-correlation as torch.nn.functional.conv2d: x
+// [N, C, H, W], w [O, C/groups, KH, KW], bias [O] or undefined -> [N, O, OH, OW]. Differentiable to
+// any order: its backward is two recorded ops (backward-data, backward-weights) whose own backwards
+// are convolutions again.
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& params);
 // The same with equal stride and padding in both spatial dims.
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias = {}, int64_t stride = 1,

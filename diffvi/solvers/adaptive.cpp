@@ -22,7 +22,8 @@ Tensor DpmSolver::run_adaptive(Tensor x, double t_start, double t_end) {
     if (attempts > 100000) throw ValueError("DpmSolver: adaptive step control did not converge");
     const double t = ns.t_of_lambda(lambda_s + h);
     StepCache cache;
-    Tensor x_low = order == 2 ? stepper_.first(x, s, t, cache) : stepper_.second(x, s, t, r1, cache);
+    Tensor x_low =
+        order == 2 ? stepper_.first(x, s, t, cache) : stepper_.second(x, s, t, r1, cache);
     Tensor x_high =
         order == 2 ? stepper_.second(x, s, t, r1, cache) : stepper_.third(x, s, t, r1, r2, cache);
     double err = 0;

@@ -18,10 +18,11 @@ DpmSolver::DpmSolver(Model model, std::shared_ptr<const diffusion::NoiseSchedule
   if (o.method == Method::adaptive && o.order < 2) {
     throw ValueError("DpmSolver: adaptive needs order 2 (DPM-Solver-12) or 3 (DPM-Solver-23)");
   }
-  if (o.method != Method::adaptive && o.steps < 1) throw ValueError("DpmSolver: steps must be >= 1");
+  if (o.method != Method::adaptive && o.steps < 1)
+    throw ValueError("DpmSolver: steps must be >= 1");
   if (o.method == Method::multistep && o.steps < o.order) {
-    throw ValueError("DpmSolver: multistep of order " + std::to_string(o.order) + " needs at least " +
-                     std::to_string(o.order) + " steps");
+    throw ValueError("DpmSolver: multistep of order " + std::to_string(o.order) +
+                     " needs at least " + std::to_string(o.order) + " steps");
   }
   if (o.thresholding && o.algorithm != Algorithm::dpmsolver_pp) {
     throw ValueError("DpmSolver: dynamic thresholding applies to DPM-Solver++ (data prediction)");
@@ -44,9 +45,15 @@ Tensor DpmSolver::sample(const Tensor& x_T) {
   Tensor x;
   switch (options_.method) {
     case Method::singlestep:
-    case Method::singlestep_fixed: x = run_singlestep(x_T, t_start, t_end); break;
-    case Method::multistep: x = run_multistep(x_T, t_start, t_end); break;
-    case Method::adaptive: x = run_adaptive(x_T, t_start, t_end); break;
+    case Method::singlestep_fixed:
+      x = run_singlestep(x_T, t_start, t_end);
+      break;
+    case Method::multistep:
+      x = run_multistep(x_T, t_start, t_end);
+      break;
+    case Method::adaptive:
+      x = run_adaptive(x_T, t_start, t_end);
+      break;
   }
   if (options_.denoise_to_zero) x = wrapper_.data(x, t_end);
   return x;
@@ -120,8 +127,10 @@ DpmSolverOptions solver_preset(const std::string& name, int steps) {
   if (name == "dpmsolver++1") return o.set_order(1).set_algorithm(pp);
   if (name == "dpmsolver++2s") return o.set_order(2).set_algorithm(pp);
   if (name == "dpmsolver++3s") return o.set_order(3).set_algorithm(pp);
-  if (name == "dpmsolver++2m") return o.set_order(2).set_algorithm(pp).set_method(Method::multistep);
-  if (name == "dpmsolver++3m") return o.set_order(3).set_algorithm(pp).set_method(Method::multistep);
+  if (name == "dpmsolver++2m")
+    return o.set_order(2).set_algorithm(pp).set_method(Method::multistep);
+  if (name == "dpmsolver++3m")
+    return o.set_order(3).set_algorithm(pp).set_method(Method::multistep);
   if (name == "dpmsolver-12") return o.set_order(2).set_method(Method::adaptive);
   if (name == "dpmsolver-23") return o.set_order(3).set_method(Method::adaptive);
   throw ValueError("solver_preset: unknown solver '" + name + "'");

@@ -23,7 +23,7 @@ enum class Method {
   singlestep,        // DPM-Solver-fast: `steps` evaluations split into order-3/2/1 steps
   singlestep_fixed,  // steps / order steps, all of `order`
   multistep,
-  adaptive,          // order 2 = DPM-Solver-12, order 3 = DPM-Solver-23; ignores `steps`
+  adaptive,  // order 2 = DPM-Solver-12, order 3 = DPM-Solver-23; ignores `steps`
 };
 
 struct DpmSolverOptions {
@@ -56,21 +56,66 @@ struct DpmSolverOptions {
   double eta = 0.0;
   Generator* generator = nullptr;
 
-  DpmSolverOptions& set_steps(int v) { steps = v; return *this; }
-  DpmSolverOptions& set_order(int v) { order = v; return *this; }
-  DpmSolverOptions& set_method(Method v) { method = v; return *this; }
-  DpmSolverOptions& set_algorithm(Algorithm v) { algorithm = v; return *this; }
-  DpmSolverOptions& set_spacing(StepSpacing v) { spacing = v; return *this; }
-  DpmSolverOptions& set_t_start(double v) { t_start = v; return *this; }
-  DpmSolverOptions& set_t_end(double v) { t_end = v; return *this; }
-  DpmSolverOptions& set_lower_order_final(bool v) { lower_order_final = v; return *this; }
-  DpmSolverOptions& set_lower_order_final_below(int v) { lower_order_final_below = v; return *this; }
-  DpmSolverOptions& set_denoise_to_zero(bool v) { denoise_to_zero = v; return *this; }
-  DpmSolverOptions& set_atol(double v) { atol = v; return *this; }
-  DpmSolverOptions& set_rtol(double v) { rtol = v; return *this; }
-  DpmSolverOptions& set_h_init(double v) { h_init = v; return *this; }
-  DpmSolverOptions& set_theta(double v) { theta = v; return *this; }
-  DpmSolverOptions& set_t_err(double v) { t_err = v; return *this; }
+  DpmSolverOptions& set_steps(int v) {
+    steps = v;
+    return *this;
+  }
+  DpmSolverOptions& set_order(int v) {
+    order = v;
+    return *this;
+  }
+  DpmSolverOptions& set_method(Method v) {
+    method = v;
+    return *this;
+  }
+  DpmSolverOptions& set_algorithm(Algorithm v) {
+    algorithm = v;
+    return *this;
+  }
+  DpmSolverOptions& set_spacing(StepSpacing v) {
+    spacing = v;
+    return *this;
+  }
+  DpmSolverOptions& set_t_start(double v) {
+    t_start = v;
+    return *this;
+  }
+  DpmSolverOptions& set_t_end(double v) {
+    t_end = v;
+    return *this;
+  }
+  DpmSolverOptions& set_lower_order_final(bool v) {
+    lower_order_final = v;
+    return *this;
+  }
+  DpmSolverOptions& set_lower_order_final_below(int v) {
+    lower_order_final_below = v;
+    return *this;
+  }
+  DpmSolverOptions& set_denoise_to_zero(bool v) {
+    denoise_to_zero = v;
+    return *this;
+  }
+  DpmSolverOptions& set_atol(double v) {
+    atol = v;
+    return *this;
+  }
+  DpmSolverOptions& set_rtol(double v) {
+    rtol = v;
+    return *this;
+  }
+  DpmSolverOptions& set_h_init(double v) {
+    h_init = v;
+    return *this;
+  }
+  DpmSolverOptions& set_theta(double v) {
+    theta = v;
+    return *this;
+  }
+  DpmSolverOptions& set_t_err(double v) {
+    t_err = v;
+    return *this;
+  }
   DpmSolverOptions& set_reference_third_order_coefficient(bool v) {
     reference_third_order_coefficient = v;
     return *this;
@@ -79,8 +124,14 @@ struct DpmSolverOptions {
     thresholding = v;
     return *this;
   }
-  DpmSolverOptions& set_eta(double v) { eta = v; return *this; }
-  DpmSolverOptions& set_generator(Generator* v) { generator = v; return *this; }
+  DpmSolverOptions& set_eta(double v) {
+    eta = v;
+    return *this;
+  }
+  DpmSolverOptions& set_generator(Generator* v) {
+    generator = v;
+    return *this;
+  }
 };
 
 class DpmSolver {
@@ -94,7 +145,7 @@ class DpmSolver {
   // asked). Differentiable in x_T and in whatever the model's output depends on.
   Tensor sample(const Tensor& x_T);
 
-  int nfe() const { return wrapper_.nfe(); }                  // evaluations of the last sample()
+  int nfe() const { return wrapper_.nfe(); }                   // evaluations of the last sample()
   double smallest_t() const { return wrapper_.smallest_t(); }  // of the last sample()
   const DpmSolverOptions& options() const { return options_; }
 

@@ -42,8 +42,7 @@ Tensor ModelWrapper::call(const Tensor& x, double t) {
   Tensor tt = full({x.size(0)}, t, TensorOptions(x.dtype()).set_device(x.device()));
   Tensor out = model_(x, tt);
   if (out.shape() != x.shape()) {
-    throw ShapeError("ModelWrapper: model returned " + describe(out) + " for input " +
-                     describe(x));
+    throw ShapeError("ModelWrapper: model returned " + describe(out) + " for input " + describe(x));
   }
   return out;
 }
@@ -52,10 +51,14 @@ Tensor ModelWrapper::noise(const Tensor& x, double t) {
   Tensor out = call(x, t);
   const double a = schedule_->alpha(t), s = schedule_->sigma(t);
   switch (type_) {
-    case ModelType::noise: return out;
-    case ModelType::x0: return (x - a * out) / s;
-    case ModelType::v: return a * out + s * x;
-    case ModelType::score: return -s * out;
+    case ModelType::noise:
+      return out;
+    case ModelType::x0:
+      return (x - a * out) / s;
+    case ModelType::v:
+      return a * out + s * x;
+    case ModelType::score:
+      return -s * out;
   }
   return out;
 }
@@ -73,8 +76,8 @@ Tensor ModelWrapper::data(const Tensor& x, double t) {
 
 Model classifier_free_guidance(ConditionalModel model, Tensor condition, Tensor uncondition,
                                double scale) {
-  return [model = std::move(model), c = std::move(condition), u = std::move(uncondition),
-          scale](const Tensor& x, const Tensor& t) {
+  return [model = std::move(model), c = std::move(condition), u = std::move(uncondition), scale](
+             const Tensor& x, const Tensor& t) {
     const int64_t b = x.size(0);
     Tensor out = model(cat({x, x}, 0), cat({t, t}, 0), cat({c, u}, 0));
     Tensor oc = narrow(out, 0, 0, b), ou = narrow(out, 0, b, b);

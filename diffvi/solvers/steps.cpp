@@ -18,7 +18,9 @@ Stepper::Point Stepper::at(double t) const {
   return p;
 }
 
-double Stepper::time_at_lambda(double lambda) const { return model_.schedule().t_of_lambda(lambda); }
+double Stepper::time_at_lambda(double lambda) const {
+  return model_.schedule().t_of_lambda(lambda);
+}
 
 Tensor Stepper::evaluate(const Tensor& x, double t) const {
   return algorithm_ == Algorithm::dpmsolver ? model_.noise(x, t) : model_.data(x, t);
@@ -72,7 +74,8 @@ Tensor Stepper::third(const Tensor& x, double s, double t, double r1, double r2,
       cache.at_s1 = evaluate(std::exp(p1.la - ps.la) * x - (p1.sig * phi_11) * m0, s1);
     }
     Tensor d1 = cache.at_s1 - m0;
-    Tensor u2 = std::exp(p2.la - ps.la) * x - (p2.sig * phi_12) * m0 - (r2 / r1 * p2.sig * phi_22) * d1;
+    Tensor u2 =
+        std::exp(p2.la - ps.la) * x - (p2.sig * phi_12) * m0 - (r2 / r1 * p2.sig * phi_22) * d1;
     Tensor d2 = evaluate(u2, s2) - m0;
     return std::exp(pt.la - ps.la) * x - (pt.sig * phi_1) * m0 - (pt.sig * phi_2 / r2) * d2;
   }
@@ -90,10 +93,14 @@ Tensor Stepper::third(const Tensor& x, double s, double t, double r1, double r2,
 Tensor Stepper::singlestep(const Tensor& x, double s, double t, int order, double r1, double r2,
                            StepCache& cache) const {
   switch (order) {
-    case 1: return first(x, s, t, cache);
-    case 2: return second(x, s, t, r1, cache);
-    case 3: return third(x, s, t, r1, r2, cache);
-    default: throw ValueError("Stepper::singlestep: order must be 1, 2 or 3");
+    case 1:
+      return first(x, s, t, cache);
+    case 2:
+      return second(x, s, t, r1, cache);
+    case 3:
+      return third(x, s, t, r1, r2, cache);
+    default:
+      throw ValueError("Stepper::singlestep: order must be 1, 2 or 3");
   }
 }
 

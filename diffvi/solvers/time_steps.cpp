@@ -30,8 +30,12 @@ std::vector<double> time_steps(const diffusion::NoiseSchedule& schedule, StepSpa
   for (int i = 0; i <= n; ++i) {
     const double w = static_cast<double>(i) / n;
     switch (spacing) {
-      case StepSpacing::logsnr: t[i] = schedule.t_of_lambda(l0 + w * (l1 - l0)); break;
-      case StepSpacing::time_uniform: t[i] = t_start + w * (t_end - t_start); break;
+      case StepSpacing::logsnr:
+        t[i] = schedule.t_of_lambda(l0 + w * (l1 - l0));
+        break;
+      case StepSpacing::time_uniform:
+        t[i] = t_start + w * (t_end - t_start);
+        break;
       case StepSpacing::time_quadratic: {
         const double q = q0 + w * (q1 - q0);
         t[i] = q * q;

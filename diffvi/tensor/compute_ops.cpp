@@ -74,10 +74,11 @@ Tensor where(const Tensor& cond, const Tensor& x, const Tensor& y) {
   check_pair(x, y, "where");
   check_floating(x, "where");
   if (cond.device() != x.device()) {
-    throw DeviceError("where: device mismatch, condition " + describe(cond) + " and " + describe(x));
+    throw DeviceError("where: device mismatch, condition " + describe(cond) + " and " +
+                      describe(x));
   }
-  Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), x.shape(), "where"), y.shape(),
-                                 "where");
+  Shape shape =
+      broadcast_shapes(broadcast_shapes(cond.shape(), x.shape(), "where"), y.shape(), "where");
   Tensor c = to(cond, x.dtype());
   Tensor out = new_like(shape, x);
   if (out.numel() > 0) {
@@ -293,8 +294,8 @@ LayerNormOut layer_norm(const Tensor& x, int64_t normalized_ndim, const Tensor& 
 }
 
 LayerNormGrads layer_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& mean,
-                                   const Tensor& rstd, int64_t normalized_ndim,
-                                   const Tensor& gamma, bool want_gamma, bool want_beta) {
+                                   const Tensor& rstd, int64_t normalized_ndim, const Tensor& gamma,
+                                   bool want_gamma, bool want_beta) {
   const Shape normalized(x.shape().end() - normalized_ndim, x.shape().end());
   const int64_t cols = numel(normalized), rows = cols ? x.numel() / cols : 0;
   LayerNormGrads g{new_like(x.shape(), x), Tensor(), Tensor()};
@@ -336,12 +337,12 @@ void adamw_(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
                          " does not match its gradient/state " + describe(*t));
       }
     }
-    if (!params[i].is_contiguous() || !exp_avg[i].is_contiguous() || !exp_avg_sq[i].is_contiguous()) {
+    if (!params[i].is_contiguous() || !exp_avg[i].is_contiguous() ||
+        !exp_avg_sq[i].is_contiguous()) {
       throw ValueError("adamw: parameters and optimizer state must be contiguous");
     }
     grads_c.push_back(contiguous(grads[i]));
-    slots.push_back({params[i].buf(), grads_c.back().buf(), exp_avg[i].buf(),
-                     exp_avg_sq[i].buf()});
+    slots.push_back({params[i].buf(), grads_c.back().buf(), exp_avg[i].buf(), exp_avg_sq[i].buf()});
   }
   if (n > 0) backend_of(params[0]).adamw(slots, config);
 }

@@ -13,13 +13,27 @@ class Error : public std::runtime_error {
  public:
   explicit Error(const std::string& what);
 };
-class ShapeError : public Error { using Error::Error; };
-class DTypeError : public Error { using Error::Error; };
-class DeviceError : public Error { using Error::Error; };
-class ValueError : public Error { using Error::Error; };
-class IndexError : public Error { using Error::Error; };
-class IOError : public Error { using Error::Error; };
-class AutogradError : public Error { using Error::Error; };
+class ShapeError : public Error {
+  using Error::Error;
+};
+class DTypeError : public Error {
+  using Error::Error;
+};
+class DeviceError : public Error {
+  using Error::Error;
+};
+class ValueError : public Error {
+  using Error::Error;
+};
+class IndexError : public Error {
+  using Error::Error;
+};
+class IOError : public Error {
+  using Error::Error;
+};
+class AutogradError : public Error {
+  using Error::Error;
+};
 
 // Pushes a label (such as "net.layers.2") onto a thread-local stack for the guard's lifetime;
 // errors raised meanwhile are prefixed with the joined labels.

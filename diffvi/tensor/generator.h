@@ -12,7 +12,9 @@ namespace diffvi {
 std::array<uint32_t, 4> philox4x32(uint64_t counter_lo, uint64_t counter_hi, uint64_t key);
 
 // Uniform in (0, 1) from a 32-bit word (never exactly 0 or 1).
-inline double uint_to_unit(uint32_t x) { return (static_cast<double>(x) + 0.5) * (1.0 / 4294967296.0); }
+inline double uint_to_unit(uint32_t x) {
+  return (static_cast<double>(x) + 0.5) * (1.0 / 4294967296.0);
+}
 
 // Value of element `index` of a draw at (seed, offset): the definition every backend implements.
 double philox_uniform(uint64_t seed, uint64_t offset, uint64_t index);  // U(0, 1)
@@ -23,10 +25,20 @@ class Generator {
   explicit Generator(uint64_t seed = 0) : seed_(seed) {}
   uint64_t seed() const { return seed_; }
   uint64_t offset() const { return offset_; }
-  void set_state(uint64_t seed, uint64_t offset) { seed_ = seed; offset_ = offset; }
-  void manual_seed(uint64_t seed) { seed_ = seed; offset_ = 0; }
+  void set_state(uint64_t seed, uint64_t offset) {
+    seed_ = seed;
+    offset_ = offset;
+  }
+  void manual_seed(uint64_t seed) {
+    seed_ = seed;
+    offset_ = 0;
+  }
   // Reserves n counters and returns the offset of the first.
-  uint64_t advance(uint64_t n) { uint64_t o = offset_; offset_ += n; return o; }
+  uint64_t advance(uint64_t n) {
+    uint64_t o = offset_;
+    offset_ += n;
+    return o;
+  }
 
  private:
   uint64_t seed_;

@@ -23,7 +23,8 @@ void check_index(const Tensor& index, int64_t limit, const char* op) {
 
 void check_same_device(const Tensor& a, const Tensor& b, const char* op) {
   if (a.device() != b.device()) {
-    throw DeviceError(std::string(op) + ": device mismatch, " + describe(a) + " and " + describe(b));
+    throw DeviceError(std::string(op) + ": device mismatch, " + describe(a) + " and " +
+                      describe(b));
   }
 }
 

@@ -26,8 +26,8 @@ Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t s
 // --- copies and conversion ---------------------------------------------------------------------
 Tensor contiguous(const Tensor& x);  // x itself when already contiguous
 Tensor clone(const Tensor& x);
-Tensor to(const Tensor& x, DType dtype);     // x itself when already that dtype
-Tensor to(const Tensor& x, Device device);   // x itself when already there
+Tensor to(const Tensor& x, DType dtype);           // x itself when already that dtype
+Tensor to(const Tensor& x, Device device);         // x itself when already there
 void copy_(const Tensor& dst, const Tensor& src);  // src broadcast to dst's shape
 void fill_(const Tensor& dst, double value);
 void random_(const Tensor& dst, Distribution dist, double a, double b, Generator& gen);
@@ -58,8 +58,8 @@ struct LayerNormGrads {
   Tensor dx, dgamma, dbeta;  // dgamma/dbeta undefined unless requested
 };
 LayerNormGrads layer_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& mean,
-                                   const Tensor& rstd, int64_t normalized_ndim,
-                                   const Tensor& gamma, bool want_gamma, bool want_beta);
+                                   const Tensor& rstd, int64_t normalized_ndim, const Tensor& gamma,
+                                   bool want_gamma, bool want_beta);
 
 // --- convolution (conv_ops.cpp) ------------------------------------------------------------------
 // x [N, C, H, W] ⋆ w [O, C/groups, KH, KW] + bias [O] (or undefined) -> [N, O, OH, OW], with

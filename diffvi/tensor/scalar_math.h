@@ -132,8 +132,7 @@ struct ScalarMath {
 // keeps the rounding the kernels always had.
 template <class M>
 DIFFVI_HD inline typename M::Value unary_derivative_of(UnaryOp op, const typename M::Value& x,
-                                                       typename M::Scalar a,
-                                                       typename M::Scalar b) {
+                                                       typename M::Scalar a, typename M::Scalar b) {
   using S = typename M::Scalar;
   switch (op) {
     case UnaryOp::identity:

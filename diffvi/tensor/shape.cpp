@@ -43,7 +43,8 @@ size_t storage_bytes(const Shape& shape, size_t itemsize, const char* op) {
   int64_t bytes = 0;
   if (n < 0 || __builtin_mul_overflow(n, static_cast<int64_t>(itemsize), &bytes)) {
     throw ValueError(std::string(op) + ": shape " + shape_str(shape) + " of " +
-                     std::to_string(itemsize) + "-byte elements is too large (more than 2^63 - 1 "
+                     std::to_string(itemsize) +
+                     "-byte elements is too large (more than 2^63 - 1 "
                      "bytes)");
   }
   return static_cast<size_t>(bytes);
@@ -78,8 +79,8 @@ int64_t normalize_dim(int64_t dim, int64_t ndim, const char* op) {
   const int64_t lo = ndim == 0 ? -1 : -ndim, hi = ndim == 0 ? 0 : ndim - 1;
   if (dim < lo || dim > hi) {
     throw IndexError(std::string(op) + ": dim " + std::to_string(dim) +
-                     " out of range for a tensor of rank " + std::to_string(ndim) +
-                     " (expected " + std::to_string(lo) + ".." + std::to_string(hi) + ")");
+                     " out of range for a tensor of rank " + std::to_string(ndim) + " (expected " +
+                     std::to_string(lo) + ".." + std::to_string(hi) + ")");
   }
   return dim < 0 ? dim + std::max<int64_t>(ndim, 1) : dim;
 }

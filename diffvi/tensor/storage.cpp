@@ -35,7 +35,8 @@ void* CachingAllocator::allocate(size_t bytes) {
     std::lock_guard<std::mutex> lock(mutex_);
     ++stats_.num_allocs;
     stats_.bytes_in_use += size;
-    if (stats_.bytes_in_use > stats_.peak_bytes_in_use) stats_.peak_bytes_in_use = stats_.bytes_in_use;
+    if (stats_.bytes_in_use > stats_.peak_bytes_in_use)
+      stats_.peak_bytes_in_use = stats_.bytes_in_use;
     auto it = free_.find(size);
     if (it != free_.end() && !it->second.empty()) {
       void* p = it->second.back();

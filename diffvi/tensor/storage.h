@@ -21,11 +21,11 @@ class Allocator {
 };
 
 struct AllocatorStats {
-  size_t bytes_in_use = 0;   // held by live storages
-  size_t bytes_cached = 0;   // freed, kept for reuse
+  size_t bytes_in_use = 0;  // held by live storages
+  size_t bytes_cached = 0;  // freed, kept for reuse
   size_t peak_bytes_in_use = 0;
-  size_t num_allocs = 0;     // requests served
-  size_t num_raw_allocs = 0; // requests that reached the raw allocator
+  size_t num_allocs = 0;      // requests served
+  size_t num_raw_allocs = 0;  // requests that reached the raw allocator
 };
 
 // Wraps a raw allocator with per-size free lists (sizes rounded up to 64 bytes / powers of two

@@ -64,8 +64,9 @@ Buf Tensor::buf() const {
 Tensor& Tensor::set_requires_grad(bool value) {
   TensorImpl& t = checked();
   if (value && !is_floating(t.dtype)) {
-    throw ValueError(std::string("set_requires_grad: only floating tensors can require grad, got ") +
-                     dtype_name(t.dtype));
+    throw ValueError(
+        std::string("set_requires_grad: only floating tensors can require grad, got ") +
+        dtype_name(t.dtype));
   }
   if (!value && t.grad_fn) {
     throw ValueError("set_requires_grad(false) on a non-leaf tensor; use detach() instead");
@@ -258,8 +259,12 @@ Tensor normal(const Shape& shape, double mean, double std, Generator& gen, Tenso
   if (rg) t.set_requires_grad(true);
   return t;
 }
-Tensor rand(const Shape& shape, Generator& gen, TensorOptions o) { return uniform(shape, 0, 1, gen, o); }
-Tensor randn(const Shape& shape, Generator& gen, TensorOptions o) { return normal(shape, 0, 1, gen, o); }
+Tensor rand(const Shape& shape, Generator& gen, TensorOptions o) {
+  return uniform(shape, 0, 1, gen, o);
+}
+Tensor randn(const Shape& shape, Generator& gen, TensorOptions o) {
+  return normal(shape, 0, 1, gen, o);
+}
 Tensor rand(const Shape& shape, TensorOptions o) { return rand(shape, default_generator(), o); }
 Tensor randn(const Shape& shape, TensorOptions o) { return randn(shape, default_generator(), o); }
 
@@ -281,16 +286,28 @@ Tensor from_host(const std::vector<T>& values, const Shape& shape, TensorOptions
 }
 }  // namespace
 
-Tensor from_vector(const std::vector<double>& v, const Shape& s, TensorOptions o) { return from_host(v, s, o); }
-Tensor from_vector(const std::vector<float>& v, const Shape& s, TensorOptions o) { return from_host(v, s, o); }
-Tensor from_vector(const std::vector<int64_t>& v, const Shape& s, TensorOptions o) { return from_host(v, s, o); }
+Tensor from_vector(const std::vector<double>& v, const Shape& s, TensorOptions o) {
+  return from_host(v, s, o);
+}
+Tensor from_vector(const std::vector<float>& v, const Shape& s, TensorOptions o) {
+  return from_host(v, s, o);
+}
+Tensor from_vector(const std::vector<int64_t>& v, const Shape& s, TensorOptions o) {
+  return from_host(v, s, o);
+}
 Tensor tensor(std::initializer_list<double> values, TensorOptions options) {
   return from_vector(std::vector<double>(values), {static_cast<int64_t>(values.size())}, options);
 }
 
-Tensor empty_like(const Tensor& t) { return empty(t.shape(), TensorOptions(t.dtype()).set_device(t.device())); }
-Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), TensorOptions(t.dtype()).set_device(t.device())); }
-Tensor ones_like(const Tensor& t) { return ones(t.shape(), TensorOptions(t.dtype()).set_device(t.device())); }
+Tensor empty_like(const Tensor& t) {
+  return empty(t.shape(), TensorOptions(t.dtype()).set_device(t.device()));
+}
+Tensor zeros_like(const Tensor& t) {
+  return zeros(t.shape(), TensorOptions(t.dtype()).set_device(t.device()));
+}
+Tensor ones_like(const Tensor& t) {
+  return ones(t.shape(), TensorOptions(t.dtype()).set_device(t.device()));
+}
 Tensor full_like(const Tensor& t, double value) {
   return full(t.shape(), value, TensorOptions(t.dtype()).set_device(t.device()));
 }

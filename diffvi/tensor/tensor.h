@@ -44,9 +44,18 @@ struct TensorOptions {
 
   TensorOptions() = default;
   TensorOptions(DType d) : dtype(d) {}  // NOLINT: lets `f64` stand for options
-  TensorOptions& set_dtype(DType d) { dtype = d; return *this; }
-  TensorOptions& set_device(Device d) { device = d; return *this; }
-  TensorOptions& set_requires_grad(bool r) { requires_grad = r; return *this; }
+  TensorOptions& set_dtype(DType d) {
+    dtype = d;
+    return *this;
+  }
+  TensorOptions& set_device(Device d) {
+    device = d;
+    return *this;
+  }
+  TensorOptions& set_requires_grad(bool r) {
+    requires_grad = r;
+    return *this;
+  }
 };
 
 class Tensor {
@@ -120,12 +129,17 @@ Tensor rand(const Shape& shape, Generator& gen, TensorOptions options = {});   /
 Tensor randn(const Shape& shape, Generator& gen, TensorOptions options = {});  // N(0, 1)
 Tensor rand(const Shape& shape, TensorOptions options = {});                   // default gen
 Tensor randn(const Shape& shape, TensorOptions options = {});
-Tensor uniform(const Shape& shape, double low, double high, Generator& gen, TensorOptions options = {});
-Tensor normal(const Shape& shape, double mean, double std, Generator& gen, TensorOptions options = {});
+Tensor uniform(const Shape& shape, double low, double high, Generator& gen,
+               TensorOptions options = {});
+Tensor normal(const Shape& shape, double mean, double std, Generator& gen,
+              TensorOptions options = {});
 // From host values (converted to options.dtype); ShapeError if values.size() != numel(shape).
-Tensor from_vector(const std::vector<double>& values, const Shape& shape, TensorOptions options = {});
-Tensor from_vector(const std::vector<float>& values, const Shape& shape, TensorOptions options = {});
-Tensor from_vector(const std::vector<int64_t>& values, const Shape& shape, TensorOptions options = {DType::i64});
+Tensor from_vector(const std::vector<double>& values, const Shape& shape,
+                   TensorOptions options = {});
+Tensor from_vector(const std::vector<float>& values, const Shape& shape,
+                   TensorOptions options = {});
+Tensor from_vector(const std::vector<int64_t>& values, const Shape& shape,
+                   TensorOptions options = {DType::i64});
 Tensor tensor(std::initializer_list<double> values, TensorOptions options = {});  // 1-D
 Tensor zeros_like(const Tensor& t);
 Tensor ones_like(const Tensor& t);

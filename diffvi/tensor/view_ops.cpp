@@ -26,7 +26,8 @@ Shape infer_shape(const Tensor& x, Shape shape, const char* op) {
   bool has_zero = false, overflow = false;
   for (size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1) {
-      if (infer_at >= 0) throw ShapeError(std::string(op) + ": only one dim can be -1, got " + shape_str(shape));
+      if (infer_at >= 0)
+        throw ShapeError(std::string(op) + ": only one dim can be -1, got " + shape_str(shape));
       infer_at = static_cast<int64_t>(i);
     } else if (shape[i] < 0) {
       throw ShapeError(std::string(op) + ": invalid dim in shape " + shape_str(shape));
@@ -281,7 +282,8 @@ void random_(const Tensor& dst, Distribution dist, double a, double b, Generator
     throw ValueError("normal: std must be >= 0, got " + std::to_string(b));
   }
   if (dist == Distribution::uniform && !(a <= b)) {
-    throw ValueError("uniform: need low <= high, got " + std::to_string(a) + ", " + std::to_string(b));
+    throw ValueError("uniform: need low <= high, got " + std::to_string(a) + ", " +
+                     std::to_string(b));
   }
   const uint64_t offset = gen.advance(static_cast<uint64_t>(dst.numel()));
   if (dst.numel() == 0) return;

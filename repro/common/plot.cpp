@@ -35,7 +35,8 @@ std::vector<double> ticks(double lo, double hi, bool log_axis) {
   if (log_axis) {
     // Decades; with fewer than three decades in view, also 2× and 5× (NFE axes).
     const bool dense = std::log10(hi / lo) < 3;
-    for (int e = static_cast<int>(std::floor(std::log10(lo))); e <= std::ceil(std::log10(hi)); ++e) {
+    for (int e = static_cast<int>(std::floor(std::log10(lo))); e <= std::ceil(std::log10(hi));
+         ++e) {
       for (double m : {1.0, 2.0, 5.0}) {
         const double v = m * std::pow(10.0, e);
         if ((m == 1.0 || dense) && v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) out.push_back(v);
@@ -54,8 +55,8 @@ std::vector<double> ticks(double lo, double hi, bool log_axis) {
 }  // namespace
 
 Color palette(int i) {
-  static const Color kColors[] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44},  {214, 39, 40},
-                                  {148, 103, 189}, {140, 86, 75}, {227, 119, 194}, {127, 127, 127},
+  static const Color kColors[] = {{31, 119, 180},  {255, 127, 14}, {44, 160, 44},   {214, 39, 40},
+                                  {148, 103, 189}, {140, 86, 75},  {227, 119, 194}, {127, 127, 127},
                                   {188, 189, 34},  {23, 190, 207}};
   return kColors[((i % 10) + 10) % 10];
 }
@@ -263,9 +264,10 @@ void draw_density_scatter(Canvas& cv, const Rect& area, const DensityScatter& pl
       const int i = std::min(plot.nx - 1, x * plot.nx / ax.w);
       const int j = std::min(plot.ny - 1, (ax.h - 1 - y) * plot.ny / ax.h);
       const double v = std::sqrt(plot.density[static_cast<size_t>(j) * plot.nx + i] / dmax);
-      cv.set_pixel(ax.x + x, ax.y + y,
-                   {static_cast<uint8_t>(255 - v * (255 - 31)), static_cast<uint8_t>(255 - v * (255 - 119)),
-                    static_cast<uint8_t>(255 - v * (255 - 180))});
+      cv.set_pixel(
+          ax.x + x, ax.y + y,
+          {static_cast<uint8_t>(255 - v * (255 - 31)), static_cast<uint8_t>(255 - v * (255 - 119)),
+           static_cast<uint8_t>(255 - v * (255 - 180))});
     }
   }
   for (size_t k = 0; k < plot.px.size() && k < plot.py.size(); ++k) {

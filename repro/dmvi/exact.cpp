@@ -170,9 +170,10 @@ ExactPosterior hierarchical_exact(const HierSpec& h, const std::vector<double>& 
   p.D = p.first_beta + p.K;
   const int free_scales = int(h.sigma_gamma) + int(h.sigma_beta) + int(h.sigma_y);
   if (free_scales > 2 || points < 8 || n < 1) {
-    throw ValueError("hierarchical_exact: needs at most 2 free scales, points >= 8 and n >= 1 (got " +
-                     std::to_string(free_scales) + " scales, points " + std::to_string(points) +
-                     ", n " + std::to_string(n) + ")");
+    throw ValueError(
+        "hierarchical_exact: needs at most 2 free scales, points >= 8 and n >= 1 (got " +
+        std::to_string(free_scales) + " scales, points " + std::to_string(points) + ", n " +
+        std::to_string(n) + ")");
   }
   if (static_cast<int64_t>(y.size()) != n * p.K) {
     throw ValueError("hierarchical_exact: y has " + std::to_string(y.size()) +
@@ -223,7 +224,8 @@ ExactPosterior hierarchical_exact(const HierSpec& h, const std::vector<double>& 
     const double w = std::exp(cs[i].log_weight - peak);
     if (w == 0) continue;
     total += w;
-    for (int k = 0; k < free_scales; ++k) su[k] += w * fine[i][k], su2[k] += w * fine[i][k] * fine[i][k];
+    for (int k = 0; k < free_scales; ++k)
+      su[k] += w * fine[i][k], su2[k] += w * fine[i][k] * fine[i][k];
     for (int j = 0; j < p.D; ++j) {
       sx[j] += w * cs[i].mean[j];
       sx2[j] += w * (cs[i].mean[j] * cs[i].mean[j] + cs[i].var[j]);

@@ -1,13 +1,12 @@
 // The paper's models: mean (conjugate), mixture and hierarchical 1–5.
 #include "models.h"
 
-#include "exact.h"
-
 #include <cmath>
 #include <map>
 #include <random>
 
 #include "diffvi/autograd/ops.h"
+#include "exact.h"
 
 namespace diffvi::repro::dmvi {
 
@@ -50,8 +49,8 @@ Problem mean_problem(int64_t n, uint64_t seed) {
     for (int64_t i = 0; i < n; ++i) s += y[i * kD + j], s2 += y[i * kD + j] * y[i * kD + j];
     p.exact_mean.push_back(s / (n + 1.0));
     p.exact_sd.push_back(1 / std::sqrt(n + 1.0));
-    p.exact_log_evidence += -0.5 * n * std::log(2 * M_PI) - 0.5 * std::log(1.0 + n) -
-                            0.5 * (s2 - s * s / (1.0 + n));
+    p.exact_log_evidence +=
+        -0.5 * n * std::log(2 * M_PI) - 0.5 * std::log(1.0 + n) - 0.5 * (s2 - s * s / (1.0 + n));
   }
   return p;
 }
@@ -89,11 +88,16 @@ Problem mixture_problem(int64_t n, uint64_t seed) {
 
 HierSpec hier_spec(int which) {
   switch (which) {
-    case 1: return {2, 5, false, false, false, true};
-    case 2: return {2, 5, true, false, false, true};
-    case 3: return {2, 5, true, true, false, true};
-    case 4: return {2, 5, true, true, true, false};
-    default: return {5, 2, true, true, true, false};
+    case 1:
+      return {2, 5, false, false, false, true};
+    case 2:
+      return {2, 5, true, false, false, true};
+    case 3:
+      return {2, 5, true, true, false, true};
+    case 4:
+      return {2, 5, true, true, true, false};
+    default:
+      return {5, 2, true, true, true, false};
   }
 }
 
@@ -126,13 +130,16 @@ Problem hierarchical_problem(int which, int64_t n, uint64_t seed) {
     Tensor sg_t, mg_t, sb_t, sy_t;
     if (h.sigma_gamma) sg_t = t.sample("sigma_gamma", vi::HalfNormal(1.0));  // [S, 1]
     if (h.mu_gamma) mg_t = t.sample("mu_gamma", vi::Normal(0, 1));
-    Tensor gamma_t = h.mu_gamma ? t.sample("gamma", vi::Normal(mg_t, h.sigma_gamma ? sg_t
-                                                                              : full({1}, 1.0,
-                                                                                     TensorOptions(t.dtype()))),
-                                           {G})
-                                : t.sample("gamma", vi::Normal(0, 1), {G});  // [S, G]
+    Tensor gamma_t =
+        h.mu_gamma
+            ? t.sample(
+                  "gamma",
+                  vi::Normal(mg_t, h.sigma_gamma ? sg_t : full({1}, 1.0, TensorOptions(t.dtype()))),
+                  {G})
+            : t.sample("gamma", vi::Normal(0, 1), {G});  // [S, G]
     if (h.sigma_beta) sb_t = t.sample("sigma_beta", vi::HalfNormal(1.0));
-    Tensor beta_scale = h.sigma_beta ? unsqueeze(sb_t, 2) : full({1}, 1.0, TensorOptions(t.dtype()));
+    Tensor beta_scale =
+        h.sigma_beta ? unsqueeze(sb_t, 2) : full({1}, 1.0, TensorOptions(t.dtype()));
     Tensor beta = t.sample("beta", vi::Normal(unsqueeze(gamma_t, 2), beta_scale), {G, J});
     Tensor y_scale = full({1}, 1.0, TensorOptions(t.dtype()));
     if (h.sigma_y) sy_t = t.sample("sigma", vi::HalfNormal(1.0)), y_scale = unsqueeze(sy_t, 1);

@@ -15,8 +15,8 @@ struct Problem {
   std::string name;
   int64_t n = 0;
   std::unique_ptr<vi::Model> model;
-  Tensor data;                 // [N, k] f64
-  std::vector<double> truth;   // θ* in unconstrained space [d]
+  Tensor data;                // [N, k] f64
+  std::vector<double> truth;  // θ* in unconstrained space [d]
   // Exact posterior mean and sd per coordinate (conjugate models only; empty otherwise).
   std::vector<double> exact_mean, exact_sd;
   double exact_log_evidence = 0;  // conjugate models only

@@ -30,8 +30,7 @@ class CpuBackend : public ReferenceBackend {
   void reduce(ReduceOp op, const Buf& dst, const Buf& src) override;
 
   void matmul(const Buf& dst, const Buf& x, const Buf& w, bool trans_x, bool trans_w) override;
-  void linear(const Buf& dst, const Buf& x, const Buf& w, const Buf* bias,
-              Activation act) override;
+  void linear(const Buf& dst, const Buf& x, const Buf& w, const Buf* bias, Activation act) override;
 
   // f32 through cached oneDNN convolution primitives; f64 through the reference loops.
   void conv2d(const Buf& y, const Buf& x, const Buf& w, const Buf* bias,
@@ -43,8 +42,8 @@ class CpuBackend : public ReferenceBackend {
 
   void softmax(const Buf& dst, const Buf& x, bool log) override;
   void softmax_backward(const Buf& dx, const Buf& y, const Buf& dy, bool log) override;
-  void layer_norm(const Buf& y, const Buf& mean, const Buf& rstd, const Buf& x,
-                  const Buf* gamma, const Buf* beta, double eps) override;
+  void layer_norm(const Buf& y, const Buf& mean, const Buf& rstd, const Buf& x, const Buf* gamma,
+                  const Buf* beta, double eps) override;
   void layer_norm_backward(const Buf& dx, const Buf* dgamma, const Buf* dbeta, const Buf& dy,
                            const Buf& x, const Buf& mean, const Buf& rstd,
                            const Buf* gamma) override;

@@ -11,11 +11,11 @@
 
 #include <array>
 #include <cmath>
+#include <xsimd/xsimd.hpp>
 #include <xtensor/xadapt.hpp>
 #include <xtensor/xmath.hpp>
 #include <xtensor/xnoalias.hpp>
 #include <xtensor/xoperation.hpp>
-#include <xsimd/xsimd.hpp>
 
 #include "diffvi/backends/cpu/cpu_eltwise.h"
 #include "diffvi/backends/cpu/cpu_internal.h"

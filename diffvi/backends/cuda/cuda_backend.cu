@@ -5,8 +5,8 @@
 #include <string>
 
 #include "diffvi/backends/cuda/cuda_backend.cuh"
-#include "diffvi/tensor/scalar_math.h"
 #include "diffvi/tensor/philox.h"
+#include "diffvi/tensor/scalar_math.h"
 
 namespace diffvi::cuda {
 

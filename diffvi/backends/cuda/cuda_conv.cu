@@ -21,9 +21,21 @@ ConvDims conv_dims(const char* kernel, const Buf& x, const Buf& w, const Buf& y,
     throw ShapeError(std::string("cuda backend: ") + kernel + " needs 4-D x, w and y, got " +
                      shape_str(x.shape) + ", " + shape_str(w.shape) + ", " + shape_str(y.shape));
   }
-  return {x.shape[0], x.shape[1], x.shape[2], x.shape[3], w.shape[0], w.shape[1],
-          w.shape[2], w.shape[3], y.shape[2], y.shape[3], w.shape[0] / p.groups,
-          p.stride_h, p.stride_w, p.pad_h, p.pad_w};
+  return {x.shape[0],
+          x.shape[1],
+          x.shape[2],
+          x.shape[3],
+          w.shape[0],
+          w.shape[1],
+          w.shape[2],
+          w.shape[3],
+          y.shape[2],
+          y.shape[3],
+          w.shape[0] / p.groups,
+          p.stride_h,
+          p.stride_w,
+          p.pad_h,
+          p.pad_w};
 }
 
 }  // namespace

@@ -13,10 +13,10 @@
 #include <type_traits>
 #include <vector>
 
-#include "diffvi/tensor/scalar_math.h"
 #include "diffvi/tensor/backend.h"
 #include "diffvi/tensor/dtype.h"
 #include "diffvi/tensor/errors.h"
+#include "diffvi/tensor/scalar_math.h"
 #include "diffvi/tensor/shape.h"
 
 namespace diffvi::strided {
