@@ -21,6 +21,7 @@ SUBFOLDERS is itself a violation, so a new folder is classified when it is added
 
 Exit status 1 lists every violation as file:line.
 """
+import functools
 import os
 import re
 import sys
@@ -163,14 +164,17 @@ def check(root):
     return errors, files
 
 
+def write_file(root, rel, text):
+    path = os.path.join(root, rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
 def self_test():
     """The checker must catch a violation, a relative-path escape, and accept allowed includes."""
     with tempfile.TemporaryDirectory() as root:
-        def write(rel, text):
-            path = os.path.join(root, rel)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "w") as f:
-                f.write(text)
+        write = functools.partial(write_file, root)
         write("diffvi/tensor/a.h", '#include "diffvi/tensor/b.h"\n#include <vector>\n')
         write("diffvi/backends/cpu/k.cpp",
               '#include "diffvi/tensor/a.h"\n#include "diffvi/backends/reference/r.h"\n')
@@ -184,11 +188,7 @@ def self_test():
         assert len(errors) == 3 and all("bad" in e for e in errors), errors
     # Second level: method folders and shared folders inside vi/ and diffusion/.
     with tempfile.TemporaryDirectory() as root:
-        def write(rel, text):
-            path = os.path.join(root, rel)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "w") as f:
-                f.write(text)
+        write = functools.partial(write_file, root)
         write("diffvi/vi/infer/fit.h", '#include "diffvi/vi/model/model.h"\n')
         write("diffvi/vi/methods/a/a.cpp",
               '#include "diffvi/vi/infer/fit.h"\n#include "diffvi/vi/methods/a/a.h"\n'

@@ -46,7 +46,9 @@ std::vector<double> optimize(Guide& guide, const Model& model, const FitSettings
   check_optimizer_settings(s);
   nn::AdamOptions adam_options(s.lr);
   adam_options.weight_decay = s.weight_decay;
-  nn::AdamW adam(guide.parameters(), adam_options);
+  // Once: parameters() walks the guide's modules, and clipping needs the list every step.
+  const std::vector<Tensor> params = guide.parameters();
+  nn::AdamW adam(params, adam_options);
   const nn::CosineLR schedule(s.steps, 0, s.final_lr_fraction);
   EvalOptions eval;
   eval.batch_size = s.batch_size;
@@ -61,7 +63,7 @@ std::vector<double> optimize(Guide& guide, const Model& model, const FitSettings
     objective.push_back(loss.item());
     guide.zero_grad();
     backward(loss);
-    if (s.clip_grad_norm > 0) nn::clip_grad_norm_(guide.parameters(), s.clip_grad_norm);
+    if (s.clip_grad_norm > 0) nn::clip_grad_norm_(params, s.clip_grad_norm);
     schedule.apply(adam, step);
     adam.step();
   }
@@ -80,7 +82,6 @@ Posterior fit(const Model& model, const FitOptions& options) {
     auto samples = spec.run_sampler(model, s, own);
     return Posterior(method, model, s, std::move(samples), seconds_since(start));
   }
-  check_optimizer_settings(s);
   Generator gen(s.seed);
   std::shared_ptr<Guide> guide = spec.make_guide(model.dim(), s, own, gen);
   std::vector<double> objective = optimize(*guide, model, s, gen);
